@@ -1,0 +1,34 @@
+/* rules.h -- semantic rules over a stream of ESPI resources.
+ *
+ * What the schema cannot say: the link graph resolves (UsagePoint ->
+ * MeterReading -> ReadingType, IntervalBlock up-links), ids are unique,
+ * readings lie inside their block, blocks do not overlap, durations are
+ * positive, values agree with their ReadingType, LocalTimeParameters are
+ * plausible, timestamps are UTC seconds.  Each rule has a stable id
+ * (AREA-nnn) documented in docs/rules.md.
+ *
+ * State kept between resources is per entry/block, never per reading, so a
+ * feed of any size is checked in memory proportional to its number of
+ * entries (a few dozen bytes each), not its readings. */
+#ifndef ESPI_RULES_H
+#define ESPI_RULES_H
+
+#include "diag.h"
+#include "espi.h"
+
+typedef struct espi_rules espi_rules;
+
+/* file is borrowed for diagnostics.  Returns NULL on out of memory. */
+espi_rules *espi_rules_new(const char *file, espi_diag_cb cb, void *ctx);
+void espi_rules_free(espi_rules *r);
+
+void espi_rules_feed_head(espi_rules *r, const espi_feed_head *h, long line);
+/* r->entry->line gives the position used in diagnostics. */
+void espi_rules_resource(espi_rules *r, const espi_resource *res);
+/* End of document: whole-feed checks (links resolve, ...). */
+void espi_rules_finish(espi_rules *r);
+
+long espi_rules_error_count(const espi_rules *r);
+long espi_rules_warning_count(const espi_rules *r);
+
+#endif
