@@ -1,3 +1,63 @@
-/* main.c -- espigate command dispatcher (placeholder until the CLI lands). */
+/* main.c -- `espigate <command> [options]`: find the command and run it.
+ *
+ * Commands live one per file (cmd_*.c).  This file only knows their names
+ * and one-line summaries, so `espigate --help` lists them all. */
 #include <stdio.h>
-int main(void) { puts("espigate " ESPIGATE_VERSION); return 0; }
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"demo", cmd_demo, "write the sample feed, validate it, say what to do next"},
+    {"validate", cmd_validate, "check Green Button feeds: schema + semantic rules"},
+    {"synth", cmd_synth, "write a synthetic Green Button feed (tests, benchmarks)"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: espigate <command> [options] [args]\n"
+            "       espigate <command> --help\n"
+            "       espigate --version\n\n"
+            "espigate turns co-op utility data into Green Button (NAESB REQ.21 ESPI) feeds,\n"
+            "validates feeds, and serves them.\n\nCommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nExit status: 0 ok, 64 usage error, 65 invalid input data, 66 input missing,\n"
+               "70 internal error, 71 out of memory, 73 cannot create output, 74 I/O error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EG_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        if (argc > 2 && strcmp(name, "help") == 0) {
+            char help[] = "--help";
+            char *hargv[] = {argv[2], help, NULL};
+            for (size_t i = 0; i < N_COMMANDS; i++)
+                if (strcmp(commands[i].name, argv[2]) == 0) return commands[i].run(2, hargv);
+        }
+        usage(stdout);
+        return EG_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
+        printf("espigate %s\n", ESPIGATE_VERSION);
+        return EG_EXIT_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "espigate: '%s' is not a command.\n", name);
+    usage(stderr);
+    return EG_EXIT_USAGE;
+}

@@ -1,0 +1,46 @@
+/* cli.h -- shared pieces of the espigate command line.
+ *
+ * Every command is `int cmd_NAME(int argc, char **argv)` returning a
+ * sysexits-style status (err.h EG_EXIT_*), parses its own options with
+ * getopt_long, answers --help on stdout with exit 0, and reports usage
+ * mistakes on stderr with exit 64 and a hint saying how to fix them. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+
+#include "err.h"
+
+typedef enum cli_format { CLI_FMT_TEXT, CLI_FMT_JSON, CLI_FMT_JUNIT } cli_format;
+
+/* Parse a --format value; -1 when not one of the allowed set (mask of
+ * 1 << CLI_FMT_*). */
+int cli_parse_format(const char *s, unsigned allowed);
+
+/* Print a usage error "espigate CMD: MSG\nTry 'espigate CMD --help'." and
+ * return EG_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Print an eg_err as "espigate: file:line:col: msg" and return its exit status. */
+int cli_report(const eg_err *err);
+
+/* Write s as a JSON string literal (with quotes) to f. */
+void cli_json_string(FILE *f, const char *s);
+/* Write s escaped for XML text or attribute values. */
+void cli_xml_escape(FILE *f, const char *s);
+
+/* Progress on a terminal: cli_progress(label, bytes) redraws one stderr line
+ * at most ~10 times a second, and only when stderr is a TTY;
+ * cli_progress_done() clears it. */
+void cli_progress(const char *label, unsigned long long bytes, unsigned long long total);
+void cli_progress_done(void);
+
+int cmd_validate(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+
+#endif

@@ -1,0 +1,92 @@
+/* util.c -- helpers shared by the commands; see cli.h. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_parse_format(const char *s, unsigned allowed)
+{
+    static const char *const names[] = {"text", "json", "junit"};
+    for (int i = 0; i < 3; i++)
+        if ((allowed & (1u << i)) && strcmp(s, names[i]) == 0) return i;
+    return -1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "espigate %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'espigate %s --help'.\n", cmd);
+    return EG_EXIT_USAGE;
+}
+
+int cli_report(const eg_err *err)
+{
+    char buf[EG_ERR_MSG_MAX + EG_ERR_FILE_MAX + 64];
+    fprintf(stderr, "espigate: %s\n", eg_err_format(err, buf, sizeof buf));
+    return eg_exit_status(err->code);
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+            else fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+void cli_xml_escape(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&apos;", f); break;
+        default:
+            if (*p < 0x20 && *p != '\n' && *p != '\t') fputc('?', f);
+            else fputc(*p, f);
+        }
+    }
+}
+
+static int progress_shown;
+
+void cli_progress(const char *label, unsigned long long bytes, unsigned long long total)
+{
+    static struct timespec last;
+    struct timespec now;
+    if (!isatty(STDERR_FILENO)) return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long ms = (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000;
+    if (progress_shown && ms < 100) return;
+    last = now;
+    if (total)
+        fprintf(stderr, "\r\033[K%s: %.1f / %.1f MB (%.0f%%)", label, bytes / 1e6, total / 1e6,
+                100.0 * (double)bytes / (double)total);
+    else
+        fprintf(stderr, "\r\033[K%s: %.1f MB", label, bytes / 1e6);
+    progress_shown = 1;
+}
+
+void cli_progress_done(void)
+{
+    if (progress_shown) fputs("\r\033[K", stderr);
+    progress_shown = 0;
+}
