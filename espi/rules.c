@@ -1033,7 +1033,10 @@ static void rl_check_up_links(espi_rules *r)
                       "%s up href %s is not a related collection of any UsagePoint in this feed; "
                       "use the UsagePoint's related \".../%s\" href", rl_type_name(x->type),
                       x->up_tail, rl_type_name(x->type));
-        if (x->type == ESPI_RES_LOCAL_TIME_PARAMETERS && !x->referenced && r->n_usage_points)
+        /* a duplicate self href (ID-002) counts as referenced with its twin */
+        uint32_t twin = rl_map_get(&r->selfs, x->self);
+        int referenced = x->referenced || (twin != RL_NOT_FOUND && r->ents[twin].referenced);
+        if (x->type == ESPI_RES_LOCAL_TIME_PARAMETERS && !referenced && r->n_usage_points)
             rl_report(r, "LINK-011", ESPI_SEV_WARNING, x->line,
                       "LocalTimeParameters entry is not the related target of any UsagePoint; "
                       "link it from the UsagePoint(s) it applies to");
@@ -1079,34 +1082,67 @@ static void rl_attach_blocks(espi_rules *r)
     }
 }
 
-/* IB-005, RT-001, RT-003, RT-004, RT-006 for one block against its ReadingType. */
-static void rl_check_block_vs_type(espi_rules *r, const rl_blk *k, const rl_ent *rt, int *uom_told)
+/* IB-005 tolerance: is a reading duration d consistent with the
+ * ReadingType intervalLength len?  Daily data may be 23 or 25 hours on DST
+ * days; monthly (or longer) data follows calendar months or billing
+ * cycles, whose lengths vary, so it is not judged. */
+static int rl_duration_fits(int64_t d, int64_t len)
 {
-    long line = r->ents[k->ent].line;
+    if (len >= 28 * 86400) return 1;
+    if (len >= 86400) return d >= len - 3600 && d <= len + 3600;
+    return d == len;
+}
+
+/* What the blocks of one MeterReading showed, for the ReadingType checks;
+ * each rule reports once per MeterReading with its first block's line. */
+typedef struct rl_group {
+    uint32_t n_len, n_neg, n_cost, n_blocks;
+    long len_line, neg_line, cost_line, first_line;
+    int64_t min_dur, max_dur;
+} rl_group;
+
+static void rl_group_add(rl_group *g, const rl_blk *k, const rl_ent *rt, long line)
+{
+    if (!g->n_blocks++) g->first_line = line;
     if (rt->rt_ilen != ESPI_NONE && rt->rt_ilen > 0 && k->min_dur != ESPI_NONE &&
-        (k->min_dur != rt->rt_ilen || k->max_dur != rt->rt_ilen))
-        rl_report(r, "IB-005", ESPI_SEV_WARNING, line,
-                  "IntervalReading durations %lld..%lld s differ from the ReadingType "
+        (!rl_duration_fits(k->min_dur, rt->rt_ilen) || !rl_duration_fits(k->max_dur, rt->rt_ilen))) {
+        if (!g->n_len++) {
+            g->len_line = line;
+            g->min_dur = k->min_dur;
+            g->max_dur = k->max_dur;
+        }
+        if (k->min_dur < g->min_dur) g->min_dur = k->min_dur;
+        if (k->max_dur > g->max_dur) g->max_dur = k->max_dur;
+    }
+    if (k->negative && !g->n_neg++) g->neg_line = line;
+    if (k->cost && !g->n_cost++) g->cost_line = line;
+}
+
+/* IB-005, RT-001, RT-003, RT-004, RT-006 for one MeterReading's blocks. */
+static void rl_report_group(espi_rules *r, const rl_group *g, const rl_ent *rt)
+{
+    if (g->n_len)
+        rl_report(r, "IB-005", ESPI_SEV_WARNING, g->len_line,
+                  "%u IntervalBlock(s) hold readings of %lld..%lld s, not the ReadingType "
                   "intervalLength %lld s (line %ld); fix the durations or the intervalLength",
-                  (long long)k->min_dur, (long long)k->max_dur, (long long)rt->rt_ilen, rt->line);
-    if (rt->rt_uom == ESPI_NONE && !*uom_told) {
-        *uom_told = 1;
+                  g->n_len, (long long)g->min_dur, (long long)g->max_dur, (long long)rt->rt_ilen,
+                  rt->line);
+    if (g->n_blocks && rt->rt_uom == ESPI_NONE)
         rl_report(r, "RT-001", ESPI_SEV_ERROR, rt->line,
                   "ReadingType used by IntervalBlock data (line %ld) has no <uom>; add the "
-                  "unit, e.g. 72 for Wh", line);
-    }
-    if (k->negative && rt->rt_flow == ESPI_FLOW_REVERSE)
-        rl_report(r, "RT-003", ESPI_SEV_WARNING, line,
-                  "negative IntervalReading values under flowDirection 19 (reverse); energy "
-                  "received from the customer is written as positive values in a reverse "
-                  "ReadingType: drop the sign or use flowDirection 4 (net)");
-    if (k->negative && rt->rt_flow == ESPI_FLOW_FORWARD)
-        rl_report(r, "RT-004", ESPI_SEV_WARNING, line,
-                  "negative IntervalReading values under flowDirection 1 (forward); delivered "
-                  "energy is non-negative: put export in a flowDirection 19 MeterReading or use "
-                  "flowDirection 4 (net)");
-    if (k->cost && rt->rt_currency == ESPI_NONE)
-        rl_report(r, "RT-006", ESPI_SEV_WARNING, line,
+                  "unit, e.g. 72 for Wh", g->first_line);
+    if (g->n_neg && rt->rt_flow == ESPI_FLOW_REVERSE)
+        rl_report(r, "RT-003", ESPI_SEV_WARNING, g->neg_line,
+                  "%u IntervalBlock(s) hold negative values under flowDirection 19 (reverse); "
+                  "energy received from the customer is written as positive values in a reverse "
+                  "ReadingType: drop the sign or use flowDirection 4 (net)", g->n_neg);
+    if (g->n_neg && rt->rt_flow == ESPI_FLOW_FORWARD)
+        rl_report(r, "RT-004", ESPI_SEV_WARNING, g->neg_line,
+                  "%u IntervalBlock(s) hold negative values under flowDirection 1 (forward); "
+                  "delivered energy is non-negative: put export in a flowDirection 19 MeterReading "
+                  "or use flowDirection 4 (net)", g->n_neg);
+    if (g->n_cost && rt->rt_currency == ESPI_NONE)
+        rl_report(r, "RT-006", ESPI_SEV_WARNING, g->cost_line,
                   "IntervalReadings carry <cost> but their ReadingType (line %ld) has no "
                   "<currency>; add the ISO 4217 numeric code, e.g. 840", rt->line);
 }
@@ -1115,7 +1151,8 @@ static void rl_check_block_group(espi_rules *r, uint32_t from, uint32_t to)
 {
     uint32_t m = r->blks[from].mr;
     uint32_t rt = rl_reading_type_of(r, m);
-    int uom_told = 0;
+    rl_group g;
+    memset(&g, 0, sizeof g);
     for (uint32_t i = from; i < to; i++) {
         const rl_blk *k = &r->blks[i];
         if (i > from) {
@@ -1129,14 +1166,15 @@ static void rl_check_block_group(espi_rules *r, uint32_t from, uint32_t to)
                           k->start == p->start ? "repeats" : "overlaps", (long long)p->start,
                           r->ents[p->ent].line, r->ents[m].line);
         }
-        if (rt != RL_NOT_FOUND) rl_check_block_vs_type(r, k, &r->ents[rt], &uom_told);
+        if (rt != RL_NOT_FOUND) rl_group_add(&g, k, &r->ents[rt], r->ents[k->ent].line);
     }
+    if (rt != RL_NOT_FOUND) rl_report_group(r, &g, &r->ents[rt]);
 }
 
 static void rl_check_blocks(espi_rules *r)
 {
     rl_attach_blocks(r);
-    qsort(r->blks, r->n_blks, sizeof *r->blks, rl_cmp_blk);
+    if (r->n_blks) qsort(r->blks, r->n_blks, sizeof *r->blks, rl_cmp_blk);
     uint32_t i = 0;
     while (i < r->n_blks && r->blks[i].mr != RL_NOT_FOUND) {
         uint32_t j = i + 1;
