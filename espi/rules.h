@@ -9,7 +9,8 @@
  *
  * State kept between resources is per entry/block, never per reading, so a
  * feed of any size is checked in memory proportional to its number of
- * entries (a few dozen bytes each), not its readings. */
+ * entries (a few hundred bytes each: hashes, related-link tails, one summary
+ * per IntervalBlock), not its readings. */
 #ifndef ESPI_RULES_H
 #define ESPI_RULES_H
 
