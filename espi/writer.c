@@ -29,6 +29,7 @@
  *
  * Sinks: a path is written to "PATH.XXXXXX" beside it (mkstemp), fsync'd and
  * renamed onto PATH by espi_writer_close(); espi_writer_abort() unlinks it.
+ * The result gets the mode of the file it replaces, else 0644.
  * "-" is stdout.  A callback sink gets the bytes as libxml2 flushes them.
  * File and stdout writes go through a stdio buffer of WRITER_FILE_BUF bytes
  * so the kernel sees large writes. */
@@ -38,6 +39,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libxml/xmlIO.h>
@@ -455,6 +457,10 @@ espi_writer *espi_writer_open_path(const char *path, const espi_writer_opts *o, 
                     "(check that the directory exists and is writable)", strerror(e));
             goto fail;
         }
+        /* mkstemp creates 0600: give the feed the mode of the file it
+         * replaces, or 0644 (reading the umask would touch global state) */
+        struct stat st;
+        fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644);
         if (!(w->fp = fdopen(fd, "wb"))) {
             int e = errno;
             close(fd);
