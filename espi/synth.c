@@ -138,12 +138,16 @@ typedef struct reading_val {
     int estimated;
 } reading_val;
 
+/* The reading of usage point `up` starting at t, in a day of the given
+ * month starting at midnight; a day of exactly 24 h has no DST change, so
+ * wall time is simply t - midnight (saves four rule evaluations). */
 static reading_val reading_at(const synth *s, int up, int y, int month, int64_t midnight,
-                              int64_t t, int64_t date)
+                              int64_t day_len, int64_t t, int64_t date)
 {
     const espi_synth_opts *o = s->o;
     reading_val r;
-    int64_t wall = wall_seconds(y, midnight, t + o->interval / 2);
+    int64_t mid = t + o->interval / 2;
+    int64_t wall = day_len == 86400 ? mid - midnight : wall_seconds(y, midnight, mid);
     int h = (int)(wall / 3600 % 24), frac = (int)(wall % 3600);
     int64_t watts = load_profile[h] + (int64_t)(load_profile[h + 1] - load_profile[h]) * frac / 3600;
     uint64_t hx = hash3(o->seed, (uint64_t)up, (uint64_t)t);
@@ -270,7 +274,7 @@ static int write_day(synth *s, int up, const char *upid, int flow, const char *m
     espi_interval_reading r;
     espi_interval_reading_init(&r);
     for (int64_t t = start; t < end; t += s->o->interval) {
-        reading_val v = reading_at(s, up, y, m, start, t, date);
+        reading_val v = reading_at(s, up, y, m, start, end - start, t, date);
         r.value = flow == FLOW_FORWARD ? v.forward : v.reverse;
         if (s->o->with_cost)
             r.cost = r.value * (flow == FLOW_REVERSE ? PRICE_EXPORT : v.peak ? PRICE_PEAK : PRICE_OFFPEAK);
@@ -299,7 +303,7 @@ static month_total month_totals(const synth *s, int up, int first, int last)
         int64_t date = s->day0 + day, start = local_midnight(date), end = local_midnight(date + 1);
         civil_from_days(date, &y, &m, &d);
         for (int64_t t = start; t < end; t += s->o->interval) {
-            reading_val v = reading_at(s, up, y, m, start, t, date);
+            reading_val v = reading_at(s, up, y, m, start, end - start, t, date);
             mt.wh += v.forward;
             mt.cost += v.forward * (v.peak ? PRICE_PEAK : PRICE_OFFPEAK);
             mt.estimated |= v.estimated;
