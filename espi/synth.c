@@ -7,8 +7,7 @@
  * with the C library's TZ (global state).  A day's IntervalBlock runs from
  * its local midnight to the next, so the spring-forward day holds 23 hours
  * of readings and the fall-back day 25.  Midnight is never inside a
- * transition (they happen at 02:00), so the convention chosen for the rule
- * hour (local standard time, see espi_dst_rule_instant) does not move it.
+ * transition (they happen at 02:00 local).
  *
  * Values.  A reading is hash(seed, usage point, instant) shaped by an
  * hourly house-load profile (W at each wall-clock hour, linearly
@@ -98,7 +97,7 @@ static int in_dst(int year, int64_t u)
 {
     int64_t on, off;
     if (espi_dst_rule_instant(SYNTH_DST_START, year, SYNTH_TZ_OFFSET, &on) ||
-        espi_dst_rule_instant(SYNTH_DST_END, year, SYNTH_TZ_OFFSET, &off))
+        espi_dst_rule_instant(SYNTH_DST_END, year, SYNTH_TZ_OFFSET + SYNTH_DST_OFFSET, &off))
         return 0;
     if (on <= off) return u >= on && u < off;
     return u >= on || u < off; /* southern hemisphere rules */

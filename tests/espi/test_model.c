@@ -1,14 +1,13 @@
 /* test_model.c -- the helpers in espi/model.c: ids, times, DST rules.
  *
  * DST rule convention (what espi_dst_rule_instant does and these tests pin
- * down): the rule's hour is LOCAL STANDARD TIME, so the instant is
- * date + hour - tzOffset.  For US Central (tzOffset -21600) in 2024:
- *   360E2000 (2nd Sunday of March, 02:00)   -> 2024-03-10T08:00:00Z, which is
- *            exactly the real spring-forward (02:00 CST);
- *   B40E2000 (1st Sunday of November, 02:00) -> 2024-11-03T08:00:00Z, which is
- *            02:00 CST = 03:00 CDT, ONE HOUR AFTER the real US fall-back
- *            (02:00 CDT = 07:00Z).  A reader that wants the wall-clock
- *            meaning for the end rule must subtract dstOffset itself. */
+ * down): the rule's hour is local wall-clock time just before the change,
+ * so callers pass the offset in force then: tzOffset for the start rule,
+ * tzOffset + dstOffset for the end rule.  For US Central in 2024:
+ *   360E2000 (2nd Sunday of March, 02:00 CST)  -> 2024-03-10T08:00:00Z;
+ *   B40E2000 (1st Sunday of November, 02:00 CDT, offset -18000)
+ *                                              -> 2024-11-03T07:00:00Z;
+ * both are the real US transitions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,9 +99,10 @@ static void test_dst_rules_us_central(void **state)
 {
     (void)state;
     check_rule(0x360E2000u, 2024, -21600, "2024-03-10T08:00:00Z");
-    check_rule(0xB40E2000u, 2024, -21600, "2024-11-03T08:00:00Z"); /* standard-time convention */
+    check_rule(0xB40E2000u, 2024, -18000, "2024-11-03T07:00:00Z"); /* CDT before the change */
+    check_rule(0xB40E2000u, 2024, -21600, "2024-11-03T08:00:00Z"); /* offset is the caller's */
     check_rule(0x360E2000u, 2025, -21600, "2025-03-09T08:00:00Z");
-    check_rule(0xB40E2000u, 2025, -21600, "2025-11-02T08:00:00Z");
+    check_rule(0xB40E2000u, 2025, -18000, "2025-11-02T07:00:00Z");
     check_rule(0x360E2000u, 2024, -18000, "2024-03-10T07:00:00Z"); /* US Eastern */
 }
 
