@@ -126,6 +126,9 @@ void tr_summary_print(const tr_summary *s, FILE *out)
         fprintf(out, "  line %ld: %s\n", s->kept[i].line, s->kept[i].reason);
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 0)))
+#endif
 static int vreport(const tr_sink *sink, tr_skip_kind kind, long line, eg_err *err,
                    const char *fmt, va_list ap)
 {
