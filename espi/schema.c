@@ -989,8 +989,9 @@ void espi_schema_text(espi_schema_checker *c, const char *text, long line, long 
     }
 }
 
-/* End of a typed element: required children, or the value. */
-static void sch_end_typed(espi_schema_checker *c, sch_frame *f, long line, long col)
+/* End of a typed element: required children, or the value.  Both are
+ * reported at the element's start tag, where a reader looks first. */
+static void sch_end_typed(espi_schema_checker *c, sch_frame *f)
 {
     const sch_type *t = &sch_types[f->type];
     const sch_type *st = t;
@@ -1043,8 +1044,6 @@ static void sch_end_typed(espi_schema_checker *c, sch_frame *f, long line, long 
         snprintf(what, sizeof what, "element '%s%s'", sch_ns_prefix(t->ns), f->name);
         sch_report_value(c, st, why, what, c->text, c->text_len, c->text_chars, f->line, f->col);
     }
-    (void)line;
-    (void)col;
 }
 
 void espi_schema_end(espi_schema_checker *c, long line, long col)
@@ -1057,7 +1056,7 @@ void espi_schema_end(espi_schema_checker *c, long line, long col)
     }
     if (c->depth == 0) return;
     f = &c->frames[c->depth - 1];
-    if (f->mode == MODE_TYPED) sch_end_typed(c, f, line, col);
+    if (f->mode == MODE_TYPED) sch_end_typed(c, f);
     c->depth--;
     c->text_len = c->text_bytes = c->text_chars = 0;
 }
