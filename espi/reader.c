@@ -99,6 +99,7 @@ typedef struct espi_rd {
     espi_schema_checker *sc;
     long line;                  /* latest node line seen */
     unsigned long long last_progress;
+    char generic_msg[256];      /* last unstructured libxml2 message */
 
     rd_frame *stack;
     int depth, stack_cap;
@@ -326,12 +327,38 @@ static void rd_xml_error(void *ctx, xmlErrorPtr e)
         if (!rd->rc) rd_diag(rd, "XML-001", ESPI_SEV_WARNING, line, col, msg);
         return;
     }
+    if (line <= 0 && rd->xr) { /* encoding and I/O errors carry no position */
+        line = xmlTextReaderGetParserLineNumber(rd->xr);
+        col = xmlTextReaderGetParserColumnNumber(rd->xr);
+    }
     if (error_in_dtd(e))
         rd_fail(rd, EG_EDATA, "XML-002", line, col,
                 "DOCTYPE or entity refused (%s); ESPI feeds need no DTD, remove it", msg);
+    else if (e->code == XML_ERR_DOCUMENT_END && rd->root == RD_ROOT_NONE)
+        rd_fail(rd, EG_EDATA, "XML-001", line, col,
+                "not well-formed XML: the document is empty or has no root element (%s)", msg);
+    else if (e->code == XML_ERR_DOCUMENT_END && rd->depth > 0)
+        rd_fail(rd, EG_EDATA, "XML-001", line, col,
+                "not well-formed XML: the document ends while <%s> is open; is it truncated? (%s)",
+                rd->stack[rd->depth].local, msg);
     else
         rd_fail(rd, EG_EDATA, "XML-001", line, col,
                 "not well-formed XML: %s; fix the document (is it truncated or not UTF-8?)", msg);
+}
+
+/* libxml2's unstructured messages (e.g. "xmlParseChunk: encoder error")
+ * would go to stderr; keep the last one for the XML-001 message instead. */
+static void rd_generic_error(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void rd_generic_error(void *ctx, const char *fmt, ...)
+{
+    espi_rd *rd = ctx;
+    char msg[sizeof rd->generic_msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    copy_trimmed(rd->generic_msg, sizeof rd->generic_msg, msg);
 }
 
 /* ---- Resource field tables -------------------------------------------- */
@@ -833,7 +860,7 @@ static int emit_resource(espi_rd *rd)
         for (size_t i = 0; i < rd->n_blocks && !rc; i++) {
             const rd_block *b = &rd->blocks[i];
             r->u.interval_block.interval = b->interval;
-            r->u.interval_block.readings = rd->readings + b->first;
+            r->u.interval_block.readings = b->n ? rd->readings + b->first : NULL;
             r->u.interval_block.n_readings = b->n;
             if (rd->st) rd->st->interval_readings += (long)b->n;
             rc = call_resource(rd);
@@ -1170,31 +1197,67 @@ static void rd_release(espi_rd *rd)
     free(rd->batch_ptrs);
 }
 
-/* Read the whole document from xr (which the caller frees). */
-static int rd_run(xmlTextReaderPtr xr, const char *name, const espi_reader_opts *o,
-                  const espi_reader_cbs *cbs, espi_read_stats *st, eg_err *err)
+#define RD_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA)
+
+/* Where the bytes come from: a memory buffer or a read callback. */
+typedef struct rd_source {
+    const char *buf;
+    size_t len;
+    int (*readfn)(void *io, char *buf, int len);
+    void *io;
+} rd_source;
+
+static xmlTextReaderPtr rd_open(const rd_source *src, const char *name)
 {
-    xmlSchemaPtr schema = NULL;
-    xmlSchemaValidCtxtPtr vctxt = NULL;
-    int rc = 0, ret;
-    espi_rd *rd = calloc(1, sizeof *rd);
-    if (!rd) return eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory");
-    rd->xr = xr;
-    rd->name = name;
-    rd->cbs = cbs;
-    rd->st = st;
-    rd->err = err;
+    if (src->readfn) return xmlReaderForIO(src->readfn, NULL, src->io, name, NULL, RD_OPTIONS);
+    return xmlReaderForMemory(src->len ? src->buf : "", (int)src->len, name, NULL, RD_OPTIONS);
+}
+
+static void rd_apply_opts(espi_rd *rd, const espi_reader_opts *o)
+{
     espi_reader_opts_init(&rd->o);
     if (o) rd->o = *o;
     if (rd->o.max_depth <= 0) rd->o.max_depth = 64;
     if (rd->o.max_text == 0) rd->o.max_text = 1024 * 1024;
     if (rd->o.max_block_readings == 0) rd->o.max_block_readings = 1000000;
     if (rd->o.max_line_items == 0) rd->o.max_line_items = 10000;
+}
+
+/* Read the whole document from src. */
+static int rd_run(const rd_source *src, const char *name, const espi_reader_opts *o,
+                  const espi_reader_cbs *cbs, espi_read_stats *st, eg_err *err)
+{
+    xmlSchemaPtr schema = NULL;
+    xmlSchemaValidCtxtPtr vctxt = NULL;
+    int rc = 0, ret = 0;
+    espi_rd *rd = calloc(1, sizeof *rd);
+    if (!rd) return eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory");
+    rd->name = name;
+    rd->cbs = cbs;
+    rd->st = st;
+    rd->err = err;
+    rd_apply_opts(rd, o);
     espi_entry_init(&rd->entry);
     memset(&rd->head, 0, sizeof rd->head);
     rd->head.updated = ESPI_NONE;
 
-    xmlTextReaderSetStructuredErrorHandler(xr, rd_xml_error, rd);
+    /* Errors raised without a parser context (encoding, I/O) go to
+     * libxml2's per-thread handlers, which print to stderr: route them to
+     * us for the duration of the read and restore the caller's after. */
+    xmlInitParser();
+    xmlStructuredErrorFunc old_serror = xmlStructuredError;
+    void *old_sctx = xmlStructuredErrorContext;
+    xmlGenericErrorFunc old_generic = xmlGenericError;
+    void *old_gctx = xmlGenericErrorContext;
+    xmlSetStructuredErrorFunc(rd, rd_xml_error);
+    xmlSetGenericErrorFunc(rd, rd_generic_error);
+
+    rd->xr = rd_open(src, name);
+    if (!rd->xr) {
+        rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "cannot create the XML reader");
+        goto done;
+    }
+    xmlTextReaderSetStructuredErrorHandler(rd->xr, rd_xml_error, rd);
     if (rd->o.check_schema) {
         rd->sc = espi_schema_checker_new(name, rd_schema_diag, rd);
         if (!rd->sc) {
@@ -1204,26 +1267,27 @@ static int rd_run(xmlTextReaderPtr xr, const char *name, const espi_reader_opts 
     }
     if (rd->o.xsd_file && (rc = xsd_attach(rd, &schema, &vctxt))) goto done;
 
-    while (!rd->rc && (ret = xmlTextReaderRead(xr)) == 1) {
+    while (!rd->rc && (ret = xmlTextReaderRead(rd->xr)) == 1) {
         if (rd->rc) break; /* an error raised while reading ahead */
         if (handle_node(rd)) break;
         report_progress(rd);
     }
     if (!rd->rc && ret < 0)
-        rd_fail(rd, EG_EDATA, "XML-001", xmlTextReaderGetParserLineNumber(xr),
-                xmlTextReaderGetParserColumnNumber(xr), "not well-formed XML");
+        rd_fail(rd, EG_EDATA, "XML-001", xmlTextReaderGetParserLineNumber(rd->xr),
+                xmlTextReaderGetParserColumnNumber(rd->xr), "not well-formed XML%s%s",
+                rd->generic_msg[0] ? ": " : "", rd->generic_msg);
     report_progress(rd);
     rc = rd->rc;
 done:
-    rd_release(rd);
-    free(rd);
-    xmlFreeTextReader(xr);
+    if (rd->xr) xmlFreeTextReader(rd->xr);
     if (vctxt) xmlSchemaFreeValidCtxt(vctxt);
     if (schema) xmlSchemaFree(schema);
+    xmlSetStructuredErrorFunc(old_sctx, old_serror);
+    xmlSetGenericErrorFunc(old_gctx, old_generic);
+    rd_release(rd);
+    free(rd);
     return rc;
 }
-
-#define RD_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA)
 
 void espi_reader_opts_init(espi_reader_opts *o)
 {
@@ -1270,10 +1334,8 @@ int espi_read_memory(const char *buf, size_t len, const char *name, const espi_r
     if (len > INT_MAX)
         return eg_errf(err, EG_ELIMIT, name, 0, 0,
                        "document of %zu bytes too large for memory reading; use a file", len);
-    xmlInitParser();
-    xmlTextReaderPtr xr = xmlReaderForMemory(len ? buf : "", (int)len, name, NULL, RD_OPTIONS);
-    if (!xr) return eg_errf(err, EG_ENOMEM, name, 0, 0, "cannot create the XML reader");
-    return rd_run(xr, name, o, cbs, stats, err);
+    rd_source src = {buf, len, NULL, NULL};
+    return rd_run(&src, name, o, cbs, stats, err);
 }
 
 int espi_read_io(int (*readfn)(void *io, char *buf, int len), void *io, const char *name,
@@ -1282,8 +1344,6 @@ int espi_read_io(int (*readfn)(void *io, char *buf, int len), void *io, const ch
 {
     rd_init_stats(stats);
     if (!name) name = "<stream>";
-    xmlInitParser();
-    xmlTextReaderPtr xr = xmlReaderForIO(readfn, NULL, io, name, NULL, RD_OPTIONS);
-    if (!xr) return eg_errf(err, EG_ENOINPUT, name, 0, 0, "cannot read the input");
-    return rd_run(xr, name, o, cbs, stats, err);
+    rd_source src = {NULL, 0, readfn, io};
+    return rd_run(&src, name, o, cbs, stats, err);
 }

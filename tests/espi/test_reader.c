@@ -614,6 +614,38 @@ static void test_malformed_xml_reports_line_and_column(void **state)
     expect_refused("hostile/truncated.xml", EG_EDATA, "XML-001");
     expect_refused("hostile/not_utf8.xml", EG_EDATA, "XML-001");
     expect_refused("hostile/empty.xml", EG_EDATA, "XML-001");
+    expect_refused("hostile/bad_encoding.xml", EG_EDATA, "XML-001");
+}
+
+/* libxml2 must not print: every problem arrives as one diagnostic. */
+static void test_hostile_input_prints_nothing_on_stderr(void **state)
+{
+    (void)state;
+    static const char *const files[] = {
+        "hostile/billion_laughs.xml", "hostile/xxe.xml", "hostile/xxe_parameter.xml",
+        "hostile/external_dtd.xml", "hostile/truncated.xml", "hostile/not_utf8.xml",
+        "hostile/empty.xml", "hostile/mismatched.xml", "hostile/bad_encoding.xml",
+    };
+    FILE *cap = tmpfile();
+    assert_non_null(cap);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(cap), STDERR_FILENO) >= 0);
+    int bad = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        tctx *t = tctx_new();
+        if (read_file(files[i], t, NULL, NULL, NULL) != EG_EDATA || t->n_diags != 1) bad++;
+        free(t);
+    }
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    fseek(cap, 0, SEEK_END);
+    long printed = ftell(cap);
+    fclose(cap);
+    assert_int_equal(bad, 0);
+    assert_int_equal(printed, 0);
 }
 
 static void test_missing_file_is_noinput(void **state)
@@ -680,6 +712,13 @@ static void test_block_readings_are_capped(void **state)
     tctx *t = tctx_new();
     assert_int_equal(read_mem(doc, t, &o, NULL, NULL), EG_ELIMIT);
     assert_string_equal(t->rules[0], "XML-004");
+    free(t);
+    const char *empty = "<IntervalBlock xmlns='http://naesb.org/espi'><interval>"
+                        "<duration>0</duration><start>5</start></interval></IntervalBlock>";
+    t = tctx_new();
+    assert_int_equal(read_mem(empty, t, &o, NULL, NULL), 0);
+    assert_int_equal(t->counts[ESPI_RES_INTERVAL_BLOCK], 1);
+    assert_int_equal(t->readings, 0);
     free(t);
     o.max_block_readings = 3;
     t = tctx_new();
@@ -786,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_billion_laughs_is_refused_without_expansion),
         cmocka_unit_test(test_external_entities_are_refused),
         cmocka_unit_test(test_malformed_xml_reports_line_and_column),
+        cmocka_unit_test(test_hostile_input_prints_nothing_on_stderr),
         cmocka_unit_test(test_missing_file_is_noinput),
         cmocka_unit_test(test_deep_nesting_is_limited),
         cmocka_unit_test(test_huge_text_node_is_limited),
