@@ -62,7 +62,11 @@ int eg_errf(eg_err *err, int code, const char *file, long line, long col,
 #endif
     ;
 int eg_verrf(eg_err *err, int code, const char *file, long line, long col,
-             const char *fmt, va_list ap);
+             const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 0)))
+#endif
+    ;
 
 /* "file:line:col: msg" (parts that are unknown are left out) into buf. */
 const char *eg_err_format(const eg_err *err, char *buf, unsigned long size);

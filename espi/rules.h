@@ -9,7 +9,8 @@
  *
  * State kept between resources is per entry/block, never per reading, so a
  * feed of any size is checked in memory proportional to its number of
- * entries (a few dozen bytes each), not its readings. */
+ * entries (a few hundred bytes each: hashes, related-link tails, one summary
+ * per IntervalBlock), not its readings. */
 #ifndef ESPI_RULES_H
 #define ESPI_RULES_H
 
@@ -27,6 +28,11 @@ void espi_rules_feed_head(espi_rules *r, const espi_feed_head *h, long line);
 void espi_rules_resource(espi_rules *r, const espi_resource *res);
 /* End of document: whole-feed checks (links resolve, ...). */
 void espi_rules_finish(espi_rules *r);
+
+/* Silence one rule id (e.g. "IB-003") for this run: its findings are
+ * neither reported nor counted.  rule is copied.  Returns 0, or -1 when
+ * rule is longer than 15 characters or 64 ids are already suppressed. */
+int espi_rules_suppress(espi_rules *r, const char *rule);
 
 long espi_rules_error_count(const espi_rules *r);
 long espi_rules_warning_count(const espi_rules *r);
