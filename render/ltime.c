@@ -4,7 +4,9 @@
  * a DST shift (dstOffset) and two DstRuleType words saying when DST starts
  * and ends each year.  Local wall time at a UTC instant t is
  * t + tzOffset (+ dstOffset while DST is in force).  We decode the rules
- * for the instant's local year with espi_dst_rule_instant(); when start
+ * for the instant's local year with espi_dst_rule_instant() -- a rule's
+ * time is wall-clock time just before the change, so the start rule is
+ * decoded with tzOffset and the end rule with tzOffset + dstOffset; when start
  * comes after end in the year (southern hemisphere) DST spans new year.
  * Day numbers are days since 1970-01-01 of local wall time, so the local
  * day of the spring-forward change is 23 hours long. */
@@ -48,7 +50,8 @@ int render_ltime_set(render_ltime *lt, const espi_local_time_parameters *p, cons
     int64_t probe;
     lt->has_dst = lt->dst_offset != 0 && lt->dst_offset > -MAX_TZ && lt->dst_offset < MAX_TZ &&
                   espi_dst_rule_instant(lt->dst_start, 2000, lt->tz_offset, &probe) == 0 &&
-                  espi_dst_rule_instant(lt->dst_end, 2000, lt->tz_offset, &probe) == 0;
+                  espi_dst_rule_instant(lt->dst_end, 2000, lt->tz_offset + lt->dst_offset,
+                                        &probe) == 0;
     return 0;
 }
 
@@ -59,7 +62,7 @@ int64_t render_ltime_offset(const render_ltime *lt, int64_t utc)
     int year = year_of_day(floor_div(utc + lt->tz_offset, 86400));
     int64_t start, end;
     if (espi_dst_rule_instant(lt->dst_start, year, lt->tz_offset, &start) != 0 ||
-        espi_dst_rule_instant(lt->dst_end, year, lt->tz_offset, &end) != 0)
+        espi_dst_rule_instant(lt->dst_end, year, lt->tz_offset + lt->dst_offset, &end) != 0)
         return lt->tz_offset;
     int dst = start < end ? (utc >= start && utc < end) : (utc >= start || utc < end);
     return lt->tz_offset + (dst ? lt->dst_offset : 0);

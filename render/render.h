@@ -18,8 +18,8 @@
  * to a temporary file for that.
  *
  * Times are shown in the feed's local time: LocalTimeParameters tzOffset
- * plus its DST rules (espi_dst_rule_instant; rule times are taken as local
- * standard time, as espi.h documents).  A feed without one is shown in UTC
+ * plus its DST rules (espi_dst_rule_instant; a rule's time is the wall
+ * clock just before the change, as espi.h documents).  A feed without one is shown in UTC
  * and the page says so. */
 #ifndef RENDER_H
 #define RENDER_H
