@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -61,6 +62,12 @@ static FILE *open_output(const char *path, char *tmp, size_t size, eg_err *err)
         return NULL;
     }
     int fd = mkstemp(tmp);
+    if (fd >= 0) { /* mkstemp makes 0600; a report is as readable as any file */
+        struct stat st;
+        mode_t um = umask(0);
+        umask(um);
+        fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : (0666 & ~um));
+    }
     FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
         eg_errf(err, EG_ECANTCREAT, path, 0, 0, "cannot create the output: %s", strerror(errno));

@@ -105,7 +105,10 @@ int render_feed_html(const char *path, const render_opts *o, FILE *out, eg_err *
 
     render_opts_init(&opts);
     if (o) opts = *o;
-    if (!opts.source_name) opts.source_name = path;
+    if (!opts.source_name) { /* the file name only: pages get shared */
+        const char *slash = strrchr(path, '/');
+        opts.source_name = strcmp(path, "-") == 0 ? "standard input" : slash ? slash + 1 : path;
+    }
     if (!(a = render_agg_new(&opts))) {
         rc = eg_errf(err, EG_ENOMEM, NULL, 0, 0, "out of memory");
         goto done;
