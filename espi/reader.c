@@ -48,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libxml/catalog.h>
 #include <libxml/parserInternals.h>
@@ -88,8 +89,12 @@ typedef struct rd_field {
     size_t count_off; /* F_LIST: offset of the int count */
 } rd_field;
 
+typedef struct rd_source rd_source;
+
 typedef struct espi_rd {
     xmlTextReaderPtr xr;
+    const rd_source *src;
+    int io_failed;              /* the read callback returned -1 */
     const char *name;
     espi_reader_opts o;
     const espi_reader_cbs *cbs;
@@ -323,6 +328,7 @@ static void rd_xml_error(void *ctx, xmlErrorPtr e)
         else rd_diag(rd, "XSD-001", ESPI_SEV_ERROR, line, col, msg);
         return;
     }
+    if (rd->io_failed) return; /* a consequence of the failed read: EG_EIO */
     if (e->level == XML_ERR_WARNING) {
         if (!rd->rc) rd_diag(rd, "XML-001", ESPI_SEV_WARNING, line, col, msg);
         return;
@@ -1200,17 +1206,29 @@ static void rd_release(espi_rd *rd)
 #define RD_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA)
 
 /* Where the bytes come from: a memory buffer or a read callback. */
-typedef struct rd_source {
+struct rd_source {
     const char *buf;
     size_t len;
     int (*readfn)(void *io, char *buf, int len);
     void *io;
-} rd_source;
+};
 
-static xmlTextReaderPtr rd_open(const rd_source *src, const char *name)
+/* libxml2 sees a failed read as malformed input; remember it so the read
+ * ends with EG_EIO instead. */
+static int rd_io_read(void *ctx, char *buf, int len)
 {
-    if (src->readfn) return xmlReaderForIO(src->readfn, NULL, src->io, name, NULL, RD_OPTIONS);
-    return xmlReaderForMemory(src->len ? src->buf : "", (int)src->len, name, NULL, RD_OPTIONS);
+    espi_rd *rd = ctx;
+    int n = rd->src->readfn(rd->src->io, buf, len);
+    if (n < 0) rd->io_failed = 1;
+    return n;
+}
+
+static xmlTextReaderPtr rd_open(espi_rd *rd)
+{
+    const rd_source *src = rd->src;
+    if (src->readfn) return xmlReaderForIO(rd_io_read, NULL, rd, rd->name, NULL, RD_OPTIONS);
+    return xmlReaderForMemory(src->len ? src->buf : "", (int)src->len, rd->name, NULL,
+                              RD_OPTIONS);
 }
 
 static void rd_apply_opts(espi_rd *rd, const espi_reader_opts *o)
@@ -1252,7 +1270,8 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
     xmlSetStructuredErrorFunc(rd, rd_xml_error);
     xmlSetGenericErrorFunc(rd, rd_generic_error);
 
-    rd->xr = rd_open(src, name);
+    rd->src = src;
+    rd->xr = rd_open(rd);
     if (!rd->xr) {
         rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "cannot create the XML reader");
         goto done;
@@ -1272,7 +1291,9 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
         if (handle_node(rd)) break;
         report_progress(rd);
     }
-    if (!rd->rc && ret < 0)
+    if (rd->io_failed) {
+        rd->rc = eg_errf(err, EG_EIO, name, 0, 0, "read error: the input stopped before its end");
+    } else if (!rd->rc && ret < 0)
         rd_fail(rd, EG_EDATA, "XML-001", xmlTextReaderGetParserLineNumber(rd->xr),
                 xmlTextReaderGetParserColumnNumber(rd->xr), "not well-formed XML%s%s",
                 rd->generic_msg[0] ? ": " : "", rd->generic_msg);
@@ -1319,8 +1340,13 @@ int espi_read_file(const char *path, const espi_reader_opts *o, const espi_reade
     int is_stdin = !strcmp(path, "-");
     const char *name = is_stdin ? "<stdin>" : path;
     FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+    struct stat sb;
     rd_init_stats(stats);
     if (!fp) return eg_errf(err, EG_ENOINPUT, path, 0, 0, "cannot open: %s", strerror(errno));
+    if (!is_stdin && fstat(fileno(fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(fp);
+        return eg_errf(err, EG_ENOINPUT, path, 0, 0, "is a directory, expected a feed file");
+    }
     rc = espi_read_io(file_read, fp, name, o, cbs, stats, err);
     if (!is_stdin) fclose(fp);
     return rc;
