@@ -81,6 +81,15 @@ static int summary_on_skip(void *ctx, const tr_skip *sk, eg_err *err)
     return s->next && s->next->skip ? s->next->skip(s->next->ctx, sk, err) : 0;
 }
 
+static int summary_on_bill(void *ctx, const tr_bill *b, eg_err *err)
+{
+    tr_summary *s = ctx;
+    s->bills++;
+    if (b->consumption != ESPI_NONE) s->bill_consumption += b->consumption;
+    if (b->bill_total != ESPI_NONE) s->bill_total += b->bill_total;
+    return s->next && s->next->bill ? s->next->bill(s->next->ctx, b, err) : 0;
+}
+
 void tr_summary_init(tr_summary *s, const tr_tz *tz, const tr_sink *next, tr_sink *sink)
 {
     memset(s, 0, sizeof *s);
@@ -90,6 +99,7 @@ void tr_summary_init(tr_summary *s, const tr_tz *tz, const tr_sink *next, tr_sin
     sink->channel = summary_on_channel;
     sink->reading = summary_on_reading;
     sink->skip = summary_on_skip;
+    sink->bill = summary_on_bill;
 }
 
 static const char *skip_kind_name(int k)
@@ -119,6 +129,12 @@ void tr_summary_print(const tr_summary *s, FILE *out)
         fprintf(out, "  gaps %" PRId64 " (%" PRId64 " s), estimated %" PRId64 ", rounded %" PRId64
                      ", local days %" PRId64 " (DST days %" PRId64 ")\n",
                 c->gaps, c->gap_seconds, c->estimated, c->rounded, c->local_days, c->dst_days);
+    }
+    if (s->bills) {
+        char wh[32], money[32];
+        tr_dec_format(s->bill_consumption, 3, wh, sizeof wh);
+        tr_dec_format(s->bill_total, 5, money, sizeof money);
+        fprintf(out, "bills %" PRId64 ": %s kWh, %s billed\n", s->bills, wh, money);
     }
     for (int k = 0; k <= TR_SKIP_WARNING; k++)
         if (s->skipped[k]) fprintf(out, "%s: %" PRId64 "\n", skip_kind_name(k), s->skipped[k]);

@@ -13,7 +13,12 @@
  *             hundred-thousandths of the currency, optional ESPI quality;
  *   skip      a row that produced no reading, with the reason (a spring-
  *             forward row with no value, or a bad row in lenient mode);
- *   billing   (reserved for bill translators; NULL for interval sources).
+ *   bill      one per billing period (bills, billing-history exports): the
+ *             period, consumption, demand, amounts and line items, which
+ *             the writer glue turns into an ESPI UsageSummary.  A bill
+ *             translator also declares a billing-period channel and emits
+ *             the period's kWh as one reading on it (the "monthly
+ *             MeterReading"), so usage totals survive in interval form too.
  *
  * Translators never write XML and never hold a whole file: a later stage
  * (the writer glue) turns channels into MeterReading/ReadingType and groups
@@ -92,11 +97,39 @@ typedef struct tr_skip {
     char reason[TR_REASON_MAX];    /* "USAGE_KWH \"1,2\" is not a decimal number ..." */
 } tr_skip;
 
+#define TR_MAX_LINE_ITEMS 64
+
+/* One charge or credit on a bill -> ESPI LineItem. */
+typedef struct tr_line_item {
+    char note[ESPI_STR256];        /* the bill's own label: "Power Cost Adjustment" */
+    int64_t amount;                /* hundred-thousandths of the currency; credits < 0 */
+    int64_t item_kind;             /* espi_item_kind */
+    int64_t quantity;              /* e.g. Wh or W the charge applies to, ESPI_NONE */
+    int64_t quantity_uom;          /* espi_uom of quantity, ESPI_NONE */
+    int64_t unit_cost;             /* hundred-thousandths per unit of quantity, ESPI_NONE */
+} tr_line_item;
+
+/* One billing period -> ESPI UsageSummary. */
+typedef struct tr_bill {
+    char usage_point[TR_KEY_MAX];  /* same key space as tr_channel.usage_point */
+    char key[TR_KEY_MAX];          /* stable: "<account>:bill:<YYYY-MM-DD of period start>" */
+    int64_t start, duration;       /* billing period, UTC seconds (local midnights) */
+    int64_t statement_date;        /* bill date, UTC seconds, ESPI_NONE */
+    int64_t consumption;           /* energy in Wh for the period, ESPI_NONE */
+    int64_t peak_demand;           /* W, ESPI_NONE */
+    int64_t bill_total;            /* current charges (billLastPeriod), hundred-thousandths */
+    int64_t currency;              /* ISO 4217 numeric */
+    const tr_line_item *items;     /* borrowed, valid during the callback */
+    int n_items;
+    long line;                     /* source line, for diagnostics */
+} tr_bill;
+
 typedef struct tr_sink {
     void *ctx;
     int (*channel)(void *ctx, const tr_channel *ch, eg_err *err);
     int (*reading)(void *ctx, const tr_reading *r, eg_err *err);
     int (*skip)(void *ctx, const tr_skip *s, eg_err *err);   /* may be NULL */
+    int (*bill)(void *ctx, const tr_bill *b, eg_err *err);   /* may be NULL */
 } tr_sink;
 
 typedef struct tr_options {
@@ -129,6 +162,9 @@ typedef struct tr_summary {
     int64_t skipped[TR_SKIP_WARNING + 1]; /* per tr_skip_kind */
     tr_skip kept[TR_SUMMARY_SKIPS_KEPT];  /* the first skips, any kind but DST gaps */
     int n_kept;
+    int64_t bills;                 /* billing periods passed through */
+    int64_t bill_consumption;      /* exact sum of their consumption (Wh) */
+    int64_t bill_total;            /* exact sum of their totals (hundred-thousandths) */
 } tr_summary;
 
 /* Set up s to count what passes to `next` (NULL: count only) and fill *sink
