@@ -17,6 +17,7 @@ static const command commands[] = {
     {"demo", cmd_demo, "write the sample feed, validate it, say what to do next"},
     {"validate", cmd_validate, "check Green Button feeds: schema + semantic rules"},
     {"synth", cmd_synth, "write a synthetic Green Button feed (tests, benchmarks)"},
+    {"translate", cmd_translate, "turn co-op data (SMT, SmartHub, Opower, bills) into Green Button feeds"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
