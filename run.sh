@@ -21,13 +21,22 @@ PACKAGES=(
   libcmocka-dev libjansson-dev libcsv-dev tzdata python3 time ca-certificates
 )
 
+# Only for `test`: the headless-browser checks of rendered pages (Debian's
+# chromium driven by playwright-core from the npm registry).  A command that is
+# already on PATH (node, npm from another Debian source) is not reinstalled.
+TEST_PACKAGES=(chromium)
+TEST_COMMANDS=(node:nodejs npm:npm)
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 
-deps() {
+deps() { # [extra packages...]
   local missing=()
-  for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  for p in "${PACKAGES[@]}" "$@"; do
+    case $p in
+      *:*) command -v "${p%%:*}" >/dev/null || missing+=("${p#*:}") ;;
+      *) dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p") ;;
+    esac
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]}"
@@ -81,7 +90,7 @@ case "$cmd" in
     log "running the demo"
     exec build/cli/espigate demo --out out ;;
   test)
-    deps
+    deps "${TEST_PACKAGES[@]}" "${TEST_COMMANDS[@]}"
     log "release build + tests"
     build build
     run_ctest build

@@ -28,6 +28,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Print an eg_err as "espigate: file:line:col: msg" and return its exit status. */
 int cli_report(const eg_err *err);
 
+/* "file:line:col:" -- line and col left out when 0 (unknown). */
+void cli_print_position(FILE *f, const char *file, long line, long col);
+
 /* Write s as a JSON string literal (with quotes) to f. */
 void cli_json_string(FILE *f, const char *s);
 /* Write s escaped for XML text or attribute values. */

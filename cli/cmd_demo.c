@@ -40,7 +40,10 @@ static void print_finding(void *ctx, const espi_diag *d)
     demo_counts *c = ctx;
     if (d->severity == ESPI_SEV_INFO || c->shown >= 20) return;
     c->shown++;
-    printf("  %s:%ld:%ld: %s: %s\n", d->file, d->line, d->col, d->rule, d->msg);
+    fputs("   ", stdout);
+    cli_print_position(stdout, d->file, d->line, d->col);
+    printf(" %s: %s%s%s\n", d->rule, d->severity == ESPI_SEV_ERROR ? "" : "warning",
+           d->severity == ESPI_SEV_ERROR ? "" : ": ", d->msg);
 }
 
 static int write_demo_feed(const char *path, eg_err *err)

@@ -4,6 +4,7 @@
  * an espi_synth_opts, open a writer on -o (default stdout; a file appears
  * only when complete), write, close.  The output depends on the options
  * alone, so the command doubles as a golden-file and benchmark generator. */
+#include "cli.h"
 #include "cmd_synth.h"
 
 #include <getopt.h>
@@ -19,7 +20,7 @@
 
 static void synth_usage(FILE *f)
 {
-    fputs("usage: espigate synth [--usage-points N] [--days N] [--interval 900|3600]\n"
+    fputs("Usage: espigate synth [--usage-points N] [--days N] [--interval 900|3600]\n"
           "                      [--start YYYY-MM-DD] [--cost] [--net] [--quality]\n"
           "                      [--seed N] [--base-url URL] [--compact] [-o OUT|-]\n"
           "\n"
@@ -53,9 +54,8 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 
 static int bad_option(const char *what, const char *value, const char *expected)
 {
-    fprintf(stderr, "espigate synth: %s \"%s\" is not valid (expected %s); "
-                    "see espigate synth --help\n", what, value, expected);
-    return EG_EXIT_USAGE;
+    return cli_usage_error("synth", "%s \"%s\" is not valid (expected %s)", what, value,
+                           expected);
 }
 
 int cmd_synth(int argc, char **argv)
@@ -130,19 +130,14 @@ int cmd_synth(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'h': synth_usage(stdout); return EG_EXIT_OK;
         case ':':
-            fprintf(stderr, "espigate synth: option %s needs a value; see espigate synth --help\n",
-                    argv[optind - 1]);
-            return EG_EXIT_USAGE;
+            return cli_usage_error("synth", "option %s needs a value", argv[optind - 1]);
         default:
-            fprintf(stderr, "espigate synth: unknown option %s; see espigate synth --help\n",
-                    argv[optind - 1]);
-            return EG_EXIT_USAGE;
+            return cli_usage_error("synth", "unknown option %s", argv[optind - 1]);
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "espigate synth: unexpected argument \"%s\" (synth takes options only; "
-                        "use -o FILE for the output); see espigate synth --help\n", argv[optind]);
-        return EG_EXIT_USAGE;
+        return cli_usage_error("synth", "unexpected argument \"%s\" (synth takes options only; "
+                               "use -o FILE for the output)", argv[optind]);
     }
 
     espi_writer *w = espi_writer_open_path(out, &wo, &err);

@@ -69,8 +69,8 @@ static void print_diag(void *p, const espi_diag *d)
     const char *sev = espi_severity_name(d->severity);
     switch (f->o->format) {
     case CLI_FMT_TEXT:
-        printf("%s:%ld:%ld: %s: %s%s%s\n", d->file ? d->file : f->name, d->line, d->col, d->rule,
-               d->severity == ESPI_SEV_ERROR ? "" : sev,
+        cli_print_position(stdout, d->file ? d->file : f->name, d->line, d->col);
+        printf(" %s: %s%s%s\n", d->rule, d->severity == ESPI_SEV_ERROR ? "" : sev,
                d->severity == ESPI_SEV_ERROR ? "" : ": ", d->msg);
         break;
     case CLI_FMT_JSON:

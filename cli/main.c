@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_render.h"
 
 typedef struct command {
     const char *name;
@@ -16,6 +17,7 @@ typedef struct command {
 static const command commands[] = {
     {"demo", cmd_demo, "write the sample feed, validate it, say what to do next"},
     {"validate", cmd_validate, "check Green Button feeds: schema + semantic rules"},
+    {"render", cmd_render, "show a feed as a self-contained HTML page, or its readings as CSV"},
     {"synth", cmd_synth, "write a synthetic Green Button feed (tests, benchmarks)"},
     {"translate", cmd_translate, "turn co-op data (SMT, SmartHub, Opower, bills) into Green Button feeds"},
 };

@@ -32,6 +32,13 @@ int cli_report(const eg_err *err)
     return eg_exit_status(err->code);
 }
 
+void cli_print_position(FILE *f, const char *file, long line, long col)
+{
+    if (line > 0 && col > 0) fprintf(f, "%s:%ld:%ld:", file, line, col);
+    else if (line > 0) fprintf(f, "%s:%ld:", file, line);
+    else fprintf(f, "%s:", file);
+}
+
 void cli_json_string(FILE *f, const char *s)
 {
     fputc('"', f);

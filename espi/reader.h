@@ -26,7 +26,8 @@ typedef struct espi_reader_opts {
     const char *xsd_file;        /* also validate against this XSD, or NULL */
     int max_depth;               /* default 64 */
     size_t max_text;             /* longest text node, default 1 MiB */
-    size_t max_block_readings;   /* per IntervalBlock, default 1,000,000 */
+    size_t max_block_readings;   /* per IntervalBlock, default 1,000,000; also caps
+                                  * all the blocks sharing one entry's content */
     size_t max_line_items;       /* per UsageSummary, default 10,000 */
 } espi_reader_opts;
 
@@ -56,7 +57,9 @@ void espi_reader_opts_init(espi_reader_opts *o);
  * end (schema errors are reported through diag and counted in stats, they
  * do not stop the read), EG_ENOINPUT when it cannot be opened, EG_EDATA
  * when it is not well-formed XML (read stops at the first such error), or
- * the callback's code.  stats may be NULL. */
+ * the callback's code.  stats may be NULL.  XML-003/XML-004 (depth, text
+ * or count limits) end the read with EG_ELIMIT; a failing read (callback
+ * returning -1, a file read error) with EG_EIO. */
 int espi_read_file(const char *path, const espi_reader_opts *o,
                    const espi_reader_cbs *cbs, espi_read_stats *stats, eg_err *err);
 

@@ -350,21 +350,21 @@ static int write_summary(synth *s, int up, const char *upid, int first, int last
     month_total mt = month_totals(s, up, first, last);
     int64_t start = local_midnight(s->day0 + first), end = local_midnight(s->day0 + last);
     espi_usage_summary us;
-    espi_line_item items[3];
+    espi_line_item items[2];
     espi_usage_summary_init(&us);
     us.billing_period.duration = end - start;
     us.billing_period.start = start;
     if (s->o->with_cost) {
         int64_t delivery = (int64_t)DELIVERY_PER_MONTH * (last - first) / dim;
         int64_t tax = (mt.cost + delivery) * TAX_PERCENT / 100;
-        line_item(&items[0], mt.cost, "Energy charge", ESPI_ITEM_USAGE_FEE, &us.billing_period);
-        measurement_wh(&items[0].measurement, mt.wh, end);
-        line_item(&items[1], delivery, "Delivery charge", ESPI_ITEM_DELIVERY_FEE, &us.billing_period);
-        line_item(&items[2], tax, "Sales tax", ESPI_ITEM_TAX, &us.billing_period);
+        /* costAdditionalDetailLastPeriod itemises costAdditionalLastPeriod
+         * (the charges beyond energy), so the items must add up to it */
+        line_item(&items[0], delivery, "Delivery charge", ESPI_ITEM_DELIVERY_FEE, &us.billing_period);
+        line_item(&items[1], tax, "Sales tax", ESPI_ITEM_TAX, &us.billing_period);
         us.bill_last_period = mt.cost + delivery + tax;
         us.cost_additional_last_period = delivery + tax;
         us.line_items = items;
-        us.n_line_items = 3;
+        us.n_line_items = 2;
         us.currency = ESPI_CURRENCY_USD;
     }
     measurement_wh(&us.overall_consumption_last_period, mt.wh, end);
