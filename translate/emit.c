@@ -270,6 +270,11 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static int cmp_channel(const void *a, const void *b)
+{
+    return strcmp(((const em_chan *)a)->st.channel.key, ((const em_chan *)b)->st.channel.key);
+}
+
 /* "subscription:<selected usage point keys, sorted, ','-joined>". */
 static void subscription_key(const tr_emit *e, char *out, size_t size)
 {
@@ -327,6 +332,10 @@ int tr_emit_begin(tr_emit *e, espi_writer *w, eg_err *err)
     h = calloc(1, sizeof *h);
     sidkey = malloc(EMIT_SID_KEY_MAX);
     if (!h || !sidkey) { rc = eg_errf(err, EG_ENOMEM, NULL, 0, 0, "out of memory"); goto done; }
+    /* channels in key order, so the order of the inputs cannot change the feed */
+    qsort(e->ch, (size_t)e->n_ch, sizeof e->ch[0], cmp_channel);
+    for (int i = 0; i < e->n_ch; i++) e->ch[i].st.channel.index = i;
+    for (int i = 0; i < TR_MAX_CHANNELS; i++) e->map[i] = MAP_UNDECLARED;
     subscription_key(e, sidkey, EMIT_SID_KEY_MAX);
     espi_uuid5_bare(sidkey, e->sid);
     for (int i = 0; i < e->n_up; i++)

@@ -74,7 +74,7 @@ typedef struct tr_emit_opts {
 
 /* Per channel key, what went out (tr_emit_channel_info). */
 typedef struct tr_emit_channel_stats {
-    tr_channel channel;         /* merged facts; index = position in the feed */
+    tr_channel channel;         /* merged facts; index = position in the table */
     int selected;               /* 0: dropped by opts.usage_point */
     int64_t readings;           /* IntervalReadings written */
     int64_t total;              /* exact sum of their values */
@@ -111,8 +111,9 @@ void tr_emit_write_sink(tr_emit *e, tr_sink *out);
 /* Flush every channel's last day and close the feed (not the writer). */
 int tr_emit_end(tr_emit *e, eg_err *err);
 
-/* Channels in feed order: count, and the stats of channel i (NULL when out
- * of range).  Valid until tr_emit_free(). */
+/* Channels (in key order once tr_emit_begin ran, so the order of the
+ * inputs does not matter): count, and the stats of channel i (NULL when
+ * out of range).  Valid until tr_emit_free(). */
 int tr_emit_channel_count(const tr_emit *e);
 const tr_emit_channel_stats *tr_emit_channel_info(const tr_emit *e, int i);
 
