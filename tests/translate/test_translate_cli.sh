@@ -209,6 +209,26 @@ printf '%%PDF-1.7\n%%\xe2\xe3\n' >"$TMP/bill.pdf"
 run "$ESPIGATE" translate -o "$TMP/p.xml" "$TMP/bill.pdf"
 expect_rc "PDF is recognised: 69" 69
 expect_match "says bill-pdf" "$ERR" 'bill-pdf'
+# detection of every other format (what the detection line says; the exit status
+# depends on whether its translator exists yet)
+detects() { # NAME FORMAT FILE
+    run "$ESPIGATE" translate -o "$TMP/d.xml" "$3"
+    expect_match "detects $1 as $2" "$ERR" "/$(basename "$3"): $2 \\("
+}
+printf '{"status":"COMPLETE","data":{"ELECTRIC":[]}}\n' >"$TMP/poll.json"
+detects "SmartHub poll JSON" smarthub "$TMP/poll.json"
+printf '\n========\n Usage Information\n For: 1\n Type of readings: Electricity\n Interval Blockdata for period starting:, 2024-01-08 00:00  for 3 days\n' >"$TMP/gb.csv"
+detects "SmartHub Green Button CSV" smarthub-csv "$TMP/gb.csv"
+printf '   Billing Period: 12/10/2024 - 01/12/2025 for 33 Days\n   kWh Use: 5123\n' >"$TMP/bill.txt"
+detects "pdftotext bill" bill-text "$TMP/bill.txt"
+printf 'account_number,bill_date,service_from,service_to,kwh_used\n1,2025-01-20,2024-12-10,2025-01-12,5123\n' >"$TMP/hist.csv"
+detects "billing history" bill-csv "$TMP/hist.csv"
+printf 'PK\003\004\024\000\000\000xl/workbook.xml' >"$TMP/book.xlsx"
+detects "xlsx" xlsx "$TMP/book.xlsx"
+printf '<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom"/>\n' >"$TMP/feed.xml"
+run "$ESPIGATE" translate "$TMP/feed.xml"
+expect_rc "a Green Button feed is not a source: 65" 65
+expect_match "says it is already a feed" "$ERR" 'already a Green Button feed'
 run "$ESPIGATE" translate "$TMP/does-not-exist.csv"
 expect_rc "missing input exits 66" 66
 run "$ESPIGATE" translate --from nonsense "$spring"
