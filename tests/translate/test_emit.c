@@ -174,6 +174,9 @@ static void unparse(doc *d)
     xmlFreeDoc(d->d);
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
 static double xnum(const doc *d, const char *fmt, ...)
 {
     char expr[1024];
