@@ -193,7 +193,8 @@ char *tr_dec_format(int64_t v, int scale, char *out, size_t size)
 {
     uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     uint64_t div = 1;
-    for (int i = 0; i < scale && i < TR_DEC_MAX_SCALE; i++) div *= 10;
+    if (scale > TR_DEC_MAX_SCALE) scale = TR_DEC_MAX_SCALE;
+    for (int i = 0; i < scale; i++) div *= 10;
     if (scale <= 0)
         snprintf(out, size, "%s%llu", v < 0 ? "-" : "", (unsigned long long)mag);
     else
