@@ -45,5 +45,6 @@ void cli_progress_done(void);
 int cmd_validate(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
+int cmd_translate(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"validate", cmd_validate, "check Green Button feeds: schema + semantic rules"},
     {"render", cmd_render, "show a feed as a self-contained HTML page, or its readings as CSV"},
     {"synth", cmd_synth, "write a synthetic Green Button feed (tests, benchmarks)"},
+    {"translate", cmd_translate, "turn co-op data (SMT, SmartHub, Opower, bills) into Green Button feeds"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,538 @@
+/* cmd_translate.c -- `espigate translate`: co-op data -> one Green Button feed.
+ *
+ * Every INPUT is opened once (standard input is first copied to a
+ * temporary file, because we read each input twice), its format detected
+ * from content (translate/detect.h) unless --from names it, and then:
+ *
+ *   pass 1  each input runs through its translator into a tr_summary (what
+ *           was read: readings, exact totals, gaps, skipped rows) chained to
+ *           the emitter's scan sink (channels, usage points, the data's span);
+ *           strict-mode data errors stop here, before any output exists;
+ *   sort    inputs by their first reading, so files given in any order make
+ *           one time-ordered feed;
+ *   pass 2  each input runs again into the emitter's write sink, which
+ *           streams entries through an espi_writer (a file appears only when
+ *           complete).
+ *
+ * The zone of the local times is --tz, or the format's own (SMT: ERCOT's
+ * America/Chicago); formats whose times carry UTC offsets would need none.
+ * TZDIR is read here, once, and passed down.  --summary reports both sides
+ * (in = what translators produced, out = what the feed holds) so a user can
+ * see nothing was lost on the way. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "decimal.h"
+#include "detect.h"
+#include "emit.h"
+#include "espi.h"
+#include "tr.h"
+#include "tz.h"
+#include "uri.h"
+#include "writer.h"
+
+#define TRANSLATE_MAX_INPUTS 1024
+#define EXIT_UNAVAILABLE 69 /* sysexits EX_UNAVAILABLE: format known, translator not written */
+
+static const char translate_help[] =
+    "Usage: espigate translate [options] INPUT...\n"
+    "\n"
+    "Turn co-op utility data into one Green Button (ESPI 4.0) Download-My-Data feed:\n"
+    "per usage point a UsagePoint, per channel a MeterReading + ReadingType, one\n"
+    "IntervalBlock per channel and local day (23/25 hours on DST days), one\n"
+    "LocalTimeParameters. Several INPUTs (any order; '-' = standard input) go into one\n"
+    "feed. The same input always gives byte-identical output: ids are UUIDv5 of source\n"
+    "keys and timestamps come from the data, never the clock.\n"
+    "\n"
+    "Options:\n"
+    "  --from FORMAT       auto (default: detect from content), smarthub, smarthub-csv,\n"
+    "                      smt, opower, bill-pdf, bill-text, bill-csv, xlsx\n"
+    "  --tz ZONE           IANA zone of the source's local times (e.g. America/Chicago).\n"
+    "                      Default for smt: America/Chicago (ERCOT); other formats need it,\n"
+    "                      since their times carry no UTC offset. Zones are read from\n"
+    "                      $TZDIR or /usr/share/zoneinfo\n"
+    "  --usage-point NAME  keep only the usage point whose key is NAME or ends with\n"
+    "                      ':NAME' (e.g. an ESIID); others are read but not written\n"
+    "  --base-url URL      base of every link (default " ESPI_DEFAULT_BASE ")\n"
+    "  --updated TIME      published/updated of every entry (RFC 3339 or YYYY-MM-DD;\n"
+    "                      default: the end of the data)\n"
+    "  --lenient           skip bad rows (reported in --summary) instead of failing\n"
+    "  --summary           report what was read and written: per channel readings and\n"
+    "                      exact kWh in/out, gaps, estimated readings, DST days, skipped\n"
+    "                      rows with reasons. Goes to stdout when -o is a file, to stderr\n"
+    "                      when the feed goes to stdout\n"
+    "  --format FMT        summary as text (default) or json (one document)\n"
+    "  -o, --output OUT    the feed: a file (written atomically) or - for stdout (default)\n"
+    "  -q, --quiet         do not say what was detected (stderr)\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Exit status: 0 feed written; 64 usage error; 65 bad input data (file:line: what was\n"
+    "expected) or unknown format (the message lists every format tried); 66 an INPUT or\n"
+    "the zone cannot be read; 69 the format was recognised but its translator is not\n"
+    "implemented yet (today: smt only); 70 internal error; 73 the output cannot be\n"
+    "created; 74 I/O error.\n"
+    "\n"
+    "Examples:\n"
+    "  espigate translate -o feed.xml IntervalData.csv\n"
+    "  espigate translate --summary --format json -o feed.xml spring.csv fall.csv\n";
+
+typedef struct topts {
+    const tr_format_info *from;     /* NULL = auto */
+    const char *tz, *usage_point, *base_url, *out;
+    int64_t updated;
+    int lenient, summary, quiet;
+    cli_format format;
+} topts;
+
+typedef struct input {
+    const char *path;               /* as given ("-" for stdin) */
+    const char *name;               /* for messages */
+    FILE *f;
+    const tr_format_info *fmt;
+    char what[TR_DETECT_WHAT_MAX + 64];
+    tr_summary *sum;                /* pass 1 counts */
+    int64_t first_start;            /* earliest reading, ESPI_NONE */
+} input;
+
+typedef struct run {
+    topts o;
+    const char *tzdir;
+    input *in;
+    int n_in;
+    tr_tz *tz;
+    tr_emit *emit;
+    espi_writer *w;
+    eg_err err;
+} run;
+
+/* ---- inputs ------------------------------------------------------------------- */
+
+/* Copy standard input to a temporary file (we read every input twice). */
+static FILE *spool_stdin(eg_err *err)
+{
+    char buf[65536];
+    size_t n;
+    FILE *t = tmpfile();
+    if (!t) {
+        eg_errf(err, EG_EIO, "<stdin>", 0, 0, "cannot create a temporary file: %s", strerror(errno));
+        return NULL;
+    }
+    while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
+        if (fwrite(buf, 1, n, t) != n) break;
+    if (ferror(stdin) || ferror(t)) {
+        eg_errf(err, EG_EIO, "<stdin>", 0, 0, "cannot copy standard input: %s", strerror(errno));
+        fclose(t);
+        return NULL;
+    }
+    rewind(t);
+    return t;
+}
+
+/* Open one input and decide its format.  0, or an exit status (message printed). */
+static int open_input(run *r, input *in, unsigned char *head)
+{
+    tr_detection d;
+    in->name = strcmp(in->path, "-") == 0 ? "<stdin>" : in->path;
+    in->first_start = ESPI_NONE;
+    in->f = strcmp(in->path, "-") == 0 ? spool_stdin(&r->err) : fopen(in->path, "rb");
+    if (!in->f) {
+        if (strcmp(in->path, "-") != 0)
+            eg_errf(&r->err, EG_ENOINPUT, in->name, 0, 0, "cannot open: %s", strerror(errno));
+        return cli_report(&r->err);
+    }
+    size_t n = fread(head, 1, TR_DETECT_HEAD, in->f);
+    if (ferror(in->f)) {
+        eg_errf(&r->err, EG_EIO, in->name, 0, 0, "cannot read: %s", strerror(errno));
+        return cli_report(&r->err);
+    }
+    rewind(in->f);
+    tr_detect(head, n, &d);
+    if (r->o.from) {
+        in->fmt = r->o.from;
+        snprintf(in->what, sizeof in->what, "named by --from (content looks like: %s)",
+                 d.format == TR_FORMAT_UNKNOWN ? d.what : tr_format_get(d.format)->name);
+    } else if (d.format == TR_FORMAT_UNKNOWN) {
+        fprintf(stderr, "espigate: %s: unknown format: %s.\nTried: %s.\n"
+                        "Name the format with --from if it is one of these.\n",
+                in->name, d.what, tr_detect_tried());
+        return EG_EXIT_DATAERR;
+    } else {
+        in->fmt = tr_format_get(d.format);
+        snprintf(in->what, sizeof in->what, "%s", d.what);
+    }
+    if (!r->o.quiet) fprintf(stderr, "%s: %s (%s)\n", in->name, in->fmt->name, in->what);
+    if (!in->fmt->read) {
+        fprintf(stderr, "espigate: %s: %s is recognised but its translator is not implemented "
+                        "yet (available: ", in->name, in->fmt->description);
+        size_t nf;
+        const tr_format_info *all = tr_formats(&nf);
+        for (size_t i = 0, k = 0; i < nf; i++)
+            if (all[i].read) fprintf(stderr, "%s%s", k++ ? ", " : "", all[i].name);
+        fprintf(stderr, ")\n");
+        return EXIT_UNAVAILABLE;
+    }
+    return 0;
+}
+
+/* The zone every input agrees on; 0 or an exit status. */
+static int load_zone(run *r)
+{
+    const char *zone = r->o.tz;
+    for (int i = 0; !zone && i < r->n_in; i++) {
+        const tr_format_info *f = r->in[i].fmt;
+        if (f->default_zone) zone = f->default_zone;
+    }
+    for (int i = 0; !r->o.tz && i < r->n_in; i++) {
+        const tr_format_info *f = r->in[i].fmt;
+        if (f->has_offsets) continue;
+        if (!f->default_zone)
+            return cli_usage_error("translate",
+                                   "--tz ZONE is required for %s (%s): its times are local wall "
+                                   "clock without a UTC offset (e.g. --tz America/Chicago)",
+                                   r->in[i].name, f->description);
+        if (strcmp(f->default_zone, zone) != 0)
+            return cli_usage_error("translate",
+                                   "inputs default to different zones (%s, %s); say which with --tz",
+                                   zone, f->default_zone);
+    }
+    if (!zone) zone = "UTC"; /* every input carries offsets: days are UTC days */
+    if (!(r->tz = tr_tz_load(zone, r->tzdir, &r->err))) {
+        if (r->o.tz) return cli_usage_error("translate", "--tz '%s': %s", zone, r->err.msg);
+        return cli_report(&r->err);
+    }
+    return 0;
+}
+
+/* ---- the two passes --------------------------------------------------------------- */
+
+static int translate_input(run *r, input *in, const tr_sink *sink)
+{
+    tr_options opts = {r->tz, r->o.lenient};
+    rewind(in->f);
+    tr_emit_begin_input(r->emit, in->name);
+    return in->fmt->read(in->f, in->name, &opts, sink, &r->err);
+}
+
+static int scan_all(run *r)
+{
+    tr_sink scan, counted;
+    int rc = 0;
+    tr_emit_scan_sink(r->emit, &scan);
+    for (int i = 0; i < r->n_in && !rc; i++) {
+        input *in = &r->in[i];
+        if (!(in->sum = malloc(sizeof *in->sum)))
+            return eg_errf(&r->err, EG_ENOMEM, NULL, 0, 0, "out of memory");
+        tr_summary_init(in->sum, r->tz, &scan, &counted);
+        rc = translate_input(r, in, &counted);
+        for (int c = 0; c < in->sum->n_channels; c++) {
+            int64_t s = in->sum->ch[c].first_start;
+            if (s != ESPI_NONE && (in->first_start == ESPI_NONE || s < in->first_start))
+                in->first_start = s;
+        }
+    }
+    return rc;
+}
+
+static int by_first_start(const void *a, const void *b)
+{
+    const input *x = a, *y = b;
+    if (x->first_start == y->first_start) return strcmp(x->name, y->name);
+    if (x->first_start == ESPI_NONE) return 1;
+    if (y->first_start == ESPI_NONE) return -1;
+    return x->first_start < y->first_start ? -1 : 1;
+}
+
+static int write_all(run *r)
+{
+    tr_sink sink;
+    espi_writer_opts wo = {1};
+    int rc;
+    if (!(r->w = espi_writer_open_path(r->o.out, &wo, &r->err))) return r->err.code ? r->err.code : EG_EIO;
+    if ((rc = tr_emit_begin(r->emit, r->w, &r->err))) return rc;
+    tr_emit_write_sink(r->emit, &sink);
+    for (int i = 0; i < r->n_in && !rc; i++) rc = translate_input(r, &r->in[i], &sink);
+    if (!rc) rc = tr_emit_end(r->emit, &r->err);
+    if (!rc) {
+        rc = espi_writer_close(r->w, &r->err);
+        r->w = NULL;
+    }
+    return rc;
+}
+
+/* ---- summary ------------------------------------------------------------------------ */
+
+/* Channel totals over every input's pass-1 summary. */
+typedef struct in_totals {
+    int64_t readings, total, cost, estimated, gaps, rounded, local_days, dst_days;
+} in_totals;
+
+static in_totals totals_in(const run *r, const char *key)
+{
+    in_totals t;
+    memset(&t, 0, sizeof t);
+    for (int i = 0; i < r->n_in; i++)
+        for (int c = 0; r->in[i].sum && c < r->in[i].sum->n_channels; c++) {
+            const tr_channel_summary *s = &r->in[i].sum->ch[c];
+            if (strcmp(s->channel.key, key) != 0) continue;
+            t.readings += s->readings;
+            t.total += s->total;
+            t.cost += s->cost_total;
+            t.estimated += s->estimated;
+            t.gaps += s->gaps;
+            t.rounded += s->rounded;
+            t.local_days += s->local_days;
+            t.dst_days += s->dst_days;
+        }
+    return t;
+}
+
+/* An energy total as exact kWh text when the unit is Wh; "" otherwise. */
+static const char *kwh(const tr_channel *ch, int64_t v, char *buf, size_t size)
+{
+    int64_t p = ch->power_of_ten_multiplier;
+    buf[0] = 0;
+    if (ch->uom != ESPI_UOM_WH || p > 3 || p < -12) return buf;
+    return tr_dec_format(v, (int)(3 - p), buf, size);
+}
+
+static const char *skip_kind_key(int k)
+{
+    static const char *const names[] = {"bad_rows", "nonexistent_local_times", "no_value", "warnings"};
+    return k >= 0 && k <= TR_SKIP_WARNING ? names[k] : "other";
+}
+
+static void summary_text(const run *r, FILE *f)
+{
+    char a[40], b[40], t[32];
+    for (int i = 0; i < r->n_in; i++) {
+        const input *in = &r->in[i];
+        fprintf(f, "input %s: %s -- %s\n", in->name, in->fmt->name, in->what);
+        for (int k = 0; in->sum && k <= TR_SKIP_WARNING; k++)
+            if (in->sum->skipped[k])
+                fprintf(f, "  %s: %" PRId64 "\n", skip_kind_key(k), in->sum->skipped[k]);
+        for (int k = 0; in->sum && k < in->sum->n_kept; k++)
+            fprintf(f, "  %s:%ld: %s\n", in->name, in->sum->kept[k].line, in->sum->kept[k].reason);
+    }
+    espi_time_format(tr_emit_updated(r->emit), t, sizeof t);
+    fprintf(f, "feed %s: %" PRId64 " entries, zone %s, updated %s\n",
+            strcmp(r->o.out, "-") == 0 ? "<stdout>" : r->o.out, tr_emit_entries(r->emit),
+            tr_tz_name(r->tz), t);
+    for (int c = 0; c < tr_emit_channel_count(r->emit); c++) {
+        const tr_emit_channel_stats *s = tr_emit_channel_info(r->emit, c);
+        in_totals it = totals_in(r, s->channel.key);
+        fprintf(f, "channel %s (%s)%s\n", s->channel.key, s->channel.name,
+                s->selected ? "" : " -- not selected by --usage-point, not written");
+        fprintf(f, "  readings in %" PRId64 ", out %" PRId64 "\n", it.readings, s->readings);
+        if (*kwh(&s->channel, it.total, a, sizeof a))
+            fprintf(f, "  kWh in %s, out %s\n", a, kwh(&s->channel, s->total, b, sizeof b));
+        else
+            fprintf(f, "  total in %" PRId64 ", out %" PRId64 " (uom %" PRId64 " x 10^%" PRId64 ")\n",
+                    it.total, s->total, s->channel.uom, s->channel.power_of_ten_multiplier);
+        if (s->with_cost)
+            fprintf(f, "  cost in %s, out %s\n", tr_dec_format(it.cost, 5, a, sizeof a),
+                    tr_dec_format(s->cost_total, 5, b, sizeof b));
+        fprintf(f, "  gaps %" PRId64 " (in the feed, across inputs: %" PRId64 "), estimated %" PRId64
+                   ", rounded %" PRId64 "\n", it.gaps, s->gaps, s->estimated, it.rounded);
+        fprintf(f, "  local days %" PRId64 ", DST days %" PRId64 "; IntervalBlocks %" PRId64
+                   " (%" PRId64 " of 23/25 hours)\n",
+                it.local_days, it.dst_days, s->blocks, s->dst_blocks);
+    }
+}
+
+static void json_kv_kwh(FILE *f, const char *k, const tr_channel *ch, int64_t v)
+{
+    char buf[40];
+    fprintf(f, ", \"%s\": %s", k, *kwh(ch, v, buf, sizeof buf) ? buf : "null");
+}
+
+static void summary_json_inputs(const run *r, FILE *f)
+{
+    fprintf(f, "  \"inputs\": [");
+    for (int i = 0; i < r->n_in; i++) {
+        const input *in = &r->in[i];
+        fprintf(f, "%s\n    {\"file\": ", i ? "," : "");
+        cli_json_string(f, in->name);
+        fprintf(f, ", \"format\": \"%s\", \"detected\": ", in->fmt->name);
+        cli_json_string(f, in->what);
+        fprintf(f, ", \"skipped\": {");
+        for (int k = 0; k <= TR_SKIP_WARNING; k++)
+            fprintf(f, "%s\"%s\": %" PRId64, k ? ", " : "", skip_kind_key(k),
+                    in->sum ? in->sum->skipped[k] : 0);
+        fprintf(f, "}, \"skips\": [");
+        for (int k = 0; in->sum && k < in->sum->n_kept; k++) {
+            fprintf(f, "%s{\"line\": %ld, \"kind\": \"%s\", \"reason\": ", k ? ", " : "",
+                    in->sum->kept[k].line, skip_kind_key((int)in->sum->kept[k].kind));
+            cli_json_string(f, in->sum->kept[k].reason);
+            fprintf(f, "}");
+        }
+        fprintf(f, "]}");
+    }
+    fprintf(f, "\n  ],\n");
+}
+
+static void summary_json(const run *r, FILE *f)
+{
+    char t[32];
+    int64_t rin = 0, rout = 0;
+    espi_time_format(tr_emit_updated(r->emit), t, sizeof t);
+    fprintf(f, "{\n  \"output\": ");
+    cli_json_string(f, r->o.out);
+    fprintf(f, ",\n  \"zone\": ");
+    cli_json_string(f, tr_tz_name(r->tz));
+    fprintf(f, ",\n  \"updated\": \"%s\",\n  \"entries\": %" PRId64 ",\n", t, tr_emit_entries(r->emit));
+    summary_json_inputs(r, f);
+    fprintf(f, "  \"channels\": [");
+    for (int c = 0; c < tr_emit_channel_count(r->emit); c++) {
+        const tr_emit_channel_stats *s = tr_emit_channel_info(r->emit, c);
+        const tr_channel *ch = &s->channel;
+        in_totals it = totals_in(r, ch->key);
+        rin += it.readings;
+        rout += s->readings;
+        fprintf(f, "%s\n    {\"key\": ", c ? "," : "");
+        cli_json_string(f, ch->key);
+        fprintf(f, ", \"name\": ");
+        cli_json_string(f, ch->name);
+        fprintf(f, ", \"usage_point\": ");
+        cli_json_string(f, ch->usage_point);
+        fprintf(f, ", \"selected\": %s, \"flow_direction\": %" PRId64 ", \"uom\": %" PRId64
+                   ", \"power_of_ten_multiplier\": %" PRId64 ", \"interval_length\": %" PRId64,
+                s->selected ? "true" : "false", ch->flow_direction, ch->uom,
+                ch->power_of_ten_multiplier, ch->interval_length);
+        fprintf(f, ",\n     \"readings_in\": %" PRId64 ", \"readings_out\": %" PRId64
+                   ", \"total_in\": %" PRId64 ", \"total_out\": %" PRId64,
+                it.readings, s->readings, it.total, s->total);
+        json_kv_kwh(f, "kwh_in", ch, it.total);
+        json_kv_kwh(f, "kwh_out", ch, s->total);
+        fprintf(f, ",\n     \"cost_in\": %" PRId64 ", \"cost_out\": %" PRId64 ", \"gaps_in\": %" PRId64
+                   ", \"gaps_out\": %" PRId64 ", \"estimated_in\": %" PRId64
+                   ", \"estimated_out\": %" PRId64 ", \"rounded\": %" PRId64,
+                it.cost, s->cost_total, it.gaps, s->gaps, it.estimated, s->estimated, it.rounded);
+        fprintf(f, ", \"local_days\": %" PRId64 ", \"dst_days\": %" PRId64 ", \"blocks\": %" PRId64
+                   ", \"dst_blocks\": %" PRId64 "}",
+                it.local_days, it.dst_days, s->blocks, s->dst_blocks);
+    }
+    fprintf(f, "\n  ],\n  \"totals\": {\"readings_in\": %" PRId64 ", \"readings_out\": %" PRId64
+               "}\n}\n", rin, rout);
+}
+
+/* ---- options -------------------------------------------------------------------------- */
+
+static int parse_options(int argc, char **argv, topts *o, int *done)
+{
+    static const struct option longopts[] = {
+        {"from", required_argument, NULL, 'F'},   {"tz", required_argument, NULL, 'z'},
+        {"usage-point", required_argument, NULL, 'u'}, {"base-url", required_argument, NULL, 'b'},
+        {"updated", required_argument, NULL, 'U'}, {"lenient", no_argument, NULL, 'l'},
+        {"summary", no_argument, NULL, 's'},      {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    int c, fmt;
+    *done = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'F':
+            if (strcmp(optarg, "auto") == 0) o->from = NULL;
+            else if (!(o->from = tr_format_by_name(optarg)))
+                return cli_usage_error("translate", "--from '%s' is not a format (expected auto, "
+                                       "smarthub, smarthub-csv, smt, opower, bill-pdf, bill-text, "
+                                       "bill-csv or xlsx)", optarg);
+            break;
+        case 'z': o->tz = optarg; break;
+        case 'u': o->usage_point = optarg; break;
+        case 'b': o->base_url = optarg; break;
+        case 'U':
+            if (espi_time_parse(optarg, &o->updated))
+                return cli_usage_error("translate", "--updated '%s' is not a time (expected e.g. "
+                                       "2024-03-12T05:00:00Z or 2024-03-12)", optarg);
+            break;
+        case 'l': o->lenient = 1; break;
+        case 's': o->summary = 1; break;
+        case 'f':
+            if ((fmt = cli_parse_format(optarg, 3)) < 0)
+                return cli_usage_error("translate", "--format '%s' is not text or json", optarg);
+            o->format = (cli_format)fmt;
+            break;
+        case 'o': o->out = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': fputs(translate_help, stdout); *done = 1; return EG_EXIT_OK;
+        case ':': return cli_usage_error("translate", "%s needs a value", argv[optind - 1]);
+        default: return cli_usage_error("translate", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc) return cli_usage_error("translate", "no INPUT given");
+    if (argc - optind > TRANSLATE_MAX_INPUTS)
+        return cli_usage_error("translate", "at most %d INPUTs per feed", TRANSLATE_MAX_INPUTS);
+    return 0;
+}
+
+/* Report r->err; an error without a code is an internal error, never success. */
+static int report(run *r)
+{
+    if (!r->err.code) eg_errf(&r->err, EG_ESOFTWARE, NULL, 0, 0, "failed without a message (a bug)");
+    return cli_report(&r->err);
+}
+
+static void release(run *r)
+{
+    espi_writer_abort(r->w);
+    tr_emit_free(r->emit);
+    tr_tz_free(r->tz);
+    for (int i = 0; r->in && i < r->n_in; i++) {
+        if (r->in[i].f) fclose(r->in[i].f);
+        free(r->in[i].sum);
+    }
+    free(r->in);
+}
+
+int cmd_translate(int argc, char **argv)
+{
+    run r;
+    unsigned char *head = NULL;
+    int status, done, rc;
+    memset(&r, 0, sizeof r);
+    r.o.out = "-";
+    r.o.updated = ESPI_NONE;
+    r.o.format = CLI_FMT_TEXT;
+    eg_err_clear(&r.err);
+    if ((status = parse_options(argc, argv, &r.o, &done)) || done) return status;
+    r.tzdir = getenv("TZDIR");
+    if (r.tzdir && !*r.tzdir) r.tzdir = NULL;
+
+    r.n_in = argc - optind;
+    r.in = calloc((size_t)r.n_in, sizeof *r.in);
+    head = malloc(TR_DETECT_HEAD);
+    if (!r.in || !head) { status = EG_EXIT_OSERR; fputs("espigate: out of memory\n", stderr); goto done; }
+    for (int i = 0; i < r.n_in; i++) {
+        r.in[i].path = argv[optind + i];
+        if ((status = open_input(&r, &r.in[i], head))) goto done;
+    }
+    if ((status = load_zone(&r))) goto done;
+
+    tr_emit_opts eo;
+    tr_emit_opts_init(&eo);
+    eo.tz = r.tz;
+    eo.base_url = r.o.base_url;
+    eo.updated = r.o.updated;
+    eo.usage_point = r.o.usage_point;
+    if (!(r.emit = tr_emit_new(&eo, &r.err))) { status = report(&r); goto done; }
+    if ((rc = scan_all(&r))) { status = report(&r); goto done; }
+    qsort(r.in, (size_t)r.n_in, sizeof *r.in, by_first_start);
+    if ((rc = write_all(&r))) { status = report(&r); goto done; }
+    status = EG_EXIT_OK;
+    if (r.o.summary) {
+        FILE *f = strcmp(r.o.out, "-") == 0 ? stderr : stdout;
+        if (r.o.format == CLI_FMT_JSON) summary_json(&r, f);
+        else summary_text(&r, f);
+    }
+done:
+    free(head);
+    release(&r);
+    return status;
+}
