@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int lenient = 0; lenient < 2; lenient++) {
         check k;
         tr_summary sum;
-        tr_sink inner = {&k, on_channel, on_reading, NULL}, sink;
+        tr_sink inner = {&k, on_channel, on_reading, NULL, NULL}, sink;
         tr_options opts = {zone(), lenient};
         eg_err err;
         memset(&k, 0, sizeof k);
