@@ -641,10 +641,14 @@ static int resolve_series(sh_ctx *x, sh_series *s)
         if (fold == 1)
             rc = WARN(x, "series \"%s\": %s occurs twice (clocks fall back); the first point "
                          "is read as daylight time, the second as standard time", s->name, w);
-        if (rc == 0 && p->state == SH_GAP)
-            rc = tr_report_skip(x->sink, TR_SKIP_NO_VALUE, 0, x->err,
-                                "series \"%s\" has no value (y null) at %s (a gap in SmartHub's "
-                                "data)", s->name, w);
+    }
+    /* gaps last: a null later replaced by a repeated point with a value is no gap */
+    for (size_t i = s->begin; i < s->end && rc == 0; i++) {
+        if (x->pts[i].state != SH_GAP) continue;
+        wall_text(x->pts[i].x_ms / 1000, w, sizeof w);
+        rc = tr_report_skip(x->sink, TR_SKIP_NO_VALUE, 0, x->err,
+                            "series \"%s\" has no value (y null) at %s (a gap in SmartHub's data)",
+                            s->name, w);
     }
     return rc;
 }

@@ -550,6 +550,13 @@ static void test_smarthub_duplicate_points_dropped_or_refused(void **state)
     assert_int_equal(f->k->n, 2); /* sorted, identical repeat dropped */
     assert_int_equal(f->k->r[0].value, 2000);
     assert_int_equal(count_skips(f, TR_SKIP_WARNING, "duplicate dropped"), 1);
+    reset(f);
+    build_poll(b, "FORWARD", (const long long[]){x0, x0}, (const char *const[]){"null", "3"}, 2,
+               NULL);
+    assert_int_equal(run_text(f, b->s), 0); /* the value replaces the null: no gap */
+    assert_int_equal(f->k->n, 1);
+    assert_int_equal(f->k->r[0].value, 3000);
+    assert_int_equal(f->sum.skipped[TR_SKIP_NO_VALUE], 0);
     build_poll(b, "FORWARD", (const long long[]){x0, x0}, (const char *const[]){"1", "3"}, 2, NULL);
     assert_int_equal(run_text(f, b->s), EG_EDATA);
     assert_non_null(strstr(f->err.msg, "two different values at 2024-01-08 00:00"));
