@@ -1,0 +1,896 @@
+/* smarthub.c -- NISC SmartHub usage poll JSON -> ESPI-ready readings.
+ *
+ * The poll answer is one JSON document (bounded by TR_SMARTHUB_MAX_BYTES)
+ * parsed with jansson; parse errors carry jansson's line:column.  It is
+ * either {"status":"COMPLETE","data":{...}} or the bare data object; a
+ * PENDING/FAILED/ERROR status, an HTML page (expired session, maintenance)
+ * and the legacy GWT "//OK" answer are clear errors.  data.ELECTRIC is a
+ * list of entries told apart by `type`:
+ *   USAGE        kWh per interval: the readings;
+ *   COST         dollars per interval: joined to USAGE series by series
+ *                NAME (never by position -- the order differs) and to
+ *                points by x; it becomes tr_reading.cost;
+ *   TIME_OF_USE  the USAGE kWh again, split by TOU period: ignored with one
+ *                note, because the totals are already in USAGE and
+ *                tr_channel has no `tou` code to carry the split yet;
+ *   other        ignored with a note.
+ * baseSeries and meterToChartData repeat the points and are never read.
+ *
+ * Series and meters: series[].name joins meters[].seriesId; failing that
+ * the meter with the same meterNumber and channel.  Each series lands in a
+ * channel keyed by (meter number, flow direction), declared in series order.
+ * FORWARD/TOTAL -> forward, REVERSE/RETURN -> reverse with absolute values,
+ * NET -> net, signed.  The sign of y wins over the flags: a FORWARD series
+ * with both signs is net data (one co-op sends net export that way) and
+ * becomes a NET channel; a FORWARD series with only negative values is
+ * export and becomes a reverse channel; a REVERSE series with both signs
+ * cannot be read safely and is a data error.  Each reinterpretation is
+ * reported as a TR_SKIP_WARNING.
+ *
+ * Time: x is the interval start as wall-clock-as-UTC epoch ms, i.e. the
+ * local wall time written as if it were UTC.  We split it into local fields
+ * with plain day arithmetic and convert them with tr_tz_local_to_utc() in
+ * the configured zone.  A wall time in the spring-forward gap does not
+ * exist: the point is dropped (TR_SKIP_NONEXISTENT).  On a fall-back day
+ * the repeated hour gets the same x twice (UNVERIFIED in real data): within
+ * a series the first occurrence is read as daylight time (fold 0), the
+ * second as standard time (fold 1), and a note says so.  Any other repeated
+ * x is a duplicate: dropped when identical, a row problem when different.
+ * Each point's length comes from xToOrderedInterval[x] when present, else
+ * from the smallest gap between the series' x values, else from timeFrame
+ * (HOURLY 3600, DAILY 86400).  A length under a day is elapsed time; a day
+ * or longer is converted end-wall-time -> UTC, so DAILY readings of DST
+ * days last 23 or 25 hours.  Points are sorted (x, then source order) and,
+ * after conversion, by UTC start: the sink sees each channel in strictly
+ * increasing order, never two readings at one instant (checked).
+ *
+ * Values: jansson reads a JSON real into a double; there is no raw-text
+ * mode.  This is the one place a float exists in the translators.  We turn
+ * the double back into the shortest decimal text that reads back as the
+ * same double ("%.15g", else "%.16g", else "%.17g") and parse that text
+ * exactly with decimal.h.  Any decimal with <= 15 significant digits (all
+ * kWh and dollar values SmartHub prints, e.g. 0.11, 0.0142) survives the
+ * trip text -> double -> "%.15g" unchanged (DBL_DIG = 15), so it is exact.
+ * Doubles SmartHub itself printed from float sums (57.029999999999994) need
+ * 17 digits; they are rounded half away from zero to 3 decimals (Wh) or 5
+ * (hundred-thousandths) and flagged TR_READING_ROUNDED.  Integers and
+ * numbers sent as strings are exact.  y null is a gap (TR_SKIP_NO_VALUE).
+ *
+ * Quality: estimatedSeries/editedSeries were {} in every sample seen.  We
+ * accept two plausible shapes -- {"<series name>": [points or x values]}
+ * and [{"name": ..., "data": [points]}] -- and mark matching points 8
+ * (estimated, as smt.c) or 7 (manually edited; estimated wins).  Another
+ * non-empty shape gets a note and no qualities.
+ *
+ * Duplicate object keys are accepted (jansson keeps the last): a fall-back
+ * day may legitimately repeat an x key in xToOrderedInterval, and the
+ * Java-toString keys of meterToChartData are not ours to judge.
+ *
+ * Memory: the document plus one array of points (TR_SMARTHUB_MAX_POINTS). */
+#include "smarthub.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decimal.h"
+
+#define SH_MAX_X_MS INT64_C(7258118400000) /* 2200-01-01: later x is not a date */
+#define SH_SCALE_WH 3                      /* kWh text -> Wh */
+#define SH_SCALE_COST 5                    /* dollars -> hundred-thousandths */
+
+enum sh_state {
+    SH_EMIT,        /* becomes a reading */
+    SH_GAP,         /* y null: reported, no reading */
+    SH_DROPPED      /* nonexistent time, duplicate, bad: already reported */
+};
+
+typedef struct sh_point {
+    int64_t x_ms;      /* wall-clock-as-UTC ms */
+    int64_t value;     /* Wh, sign as in the source until the channel is chosen */
+    int64_t cost;      /* hundred-thousandths or ESPI_NONE */
+    int64_t quality;   /* espi_quality or ESPI_NONE */
+    int64_t start;     /* UTC seconds, after resolution */
+    int64_t duration;
+    int64_t seq;       /* source order, the tie-breaker of every sort */
+    unsigned flags;    /* tr_reading_flags */
+    int series;        /* index into ctx.ser */
+    int channel;
+    int state;         /* sh_state */
+} sh_point;
+
+typedef struct sh_series {
+    const char *name;       /* borrowed from the JSON tree */
+    const char *meter;      /* meter number (meters[] or series), or the name */
+    const char *flow;       /* meters[].flowDirection, NULL when unknown */
+    const json_t *xto;      /* the entry's xToOrderedInterval, may be NULL */
+    int64_t frame_len;      /* from timeFrame, 0 when unknown */
+    int64_t nominal;        /* smallest gap between x values (s), 0 unknown */
+    size_t begin, end;      /* range in ctx.pts (USAGE series) */
+    int is_cost, has_cost;
+    int channel;
+} sh_series;
+
+typedef struct sh_ctx {
+    const char *name;
+    const tr_options *o;
+    const tr_sink *sink;
+    eg_err *err;
+    sh_point *pts;
+    size_t n_pts, cap_pts;
+    int64_t seq;
+    sh_series ser[TR_SMARTHUB_MAX_SERIES];
+    int n_ser;
+    tr_channel ch[TR_MAX_CHANNELS];
+    int n_ch;
+} sh_ctx;
+
+#define PROBLEM(x, ...) tr_row_problem((x)->sink, (x)->o, (x)->name, 0, (x)->err, __VA_ARGS__)
+#define WARN(x, ...) tr_report_skip((x)->sink, TR_SKIP_WARNING, 0, (x)->err, __VA_ARGS__)
+
+/* ---- small JSON helpers ---------------------------------------------------------- */
+
+/* obj[key] as a string, or NULL. */
+static const char *jstr(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* obj[key] as an integer (a JSON integer or an integral real), else def. */
+static int64_t jint(const json_t *obj, const char *key, int64_t def)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (json_is_integer(v)) return (int64_t)json_integer_value(v);
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (d >= -9e15 && d <= 9e15 && d == (double)(int64_t)d) return (int64_t)d;
+    }
+    return def;
+}
+
+/* Shortest "%.Ng" text (N = 15..17) that reads back as d; see the file comment. */
+static void shortest_text(double d, char *buf, size_t size)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d) return;
+    }
+}
+
+/* A y value at `scale` decimals.  Returns 0 with *out, 1 for null, or a
+ * negative tr_dec_status / -100 (wrong JSON type); *text describes it. */
+static int json_decimal(const json_t *v, int scale, int64_t *out, int *rounded, char *text,
+                        size_t size)
+{
+    *rounded = 0;
+    snprintf(text, size, "?");
+    if (!v || json_is_null(v)) return 1;
+    if (json_is_integer(v)) {
+        snprintf(text, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return tr_dec_parse_str(text, scale, 0, out, rounded);
+    }
+    if (json_is_real(v)) {
+        shortest_text(json_real_value(v), text, size);
+        return tr_dec_parse_str(text, scale, TR_DEC_EXPONENT, out, rounded);
+    }
+    if (json_is_string(v)) {
+        snprintf(text, size, "\"%.60s\"", json_string_value(v));
+        return tr_dec_parse_str(json_string_value(v), scale, TR_DEC_EXPONENT, out, rounded);
+    }
+    snprintf(text, size, "%s", json_is_object(v) ? "an object" : json_is_array(v) ? "an array"
+                                                                                 : "a boolean");
+    return -100;
+}
+
+/* x of a point in ms; -1 when missing or not a plausible epoch value. */
+static int64_t point_x(const json_t *p)
+{
+    int64_t x = jint(p, "x", -1);
+    return x >= 0 && x <= SH_MAX_X_MS ? x : -1;
+}
+
+/* Local wall fields of a wall-clock-as-UTC second count. */
+static void wall_fields(int64_t wall, int f[6])
+{
+    int64_t days = wall / 86400, sod = wall % 86400;
+    tr_civil_from_days(days, &f[0], &f[1], &f[2]);
+    f[3] = (int)(sod / 3600);
+    f[4] = (int)(sod / 60 % 60);
+    f[5] = (int)(sod % 60);
+}
+
+static void wall_text(int64_t wall, char *buf, size_t size)
+{
+    int f[6];
+    wall_fields(wall, f);
+    snprintf(buf, size, "%04d-%02d-%02d %02d:%02d", f[0], f[1], f[2], f[3], f[4]);
+}
+
+/* ---- points ------------------------------------------------------------------------ */
+
+static int cmp_x(const void *a, const void *b)
+{
+    const sh_point *p = a, *q = b;
+    if (p->x_ms != q->x_ms) return p->x_ms < q->x_ms ? -1 : 1;
+    return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+static int cmp_channel_start(const void *a, const void *b)
+{
+    const sh_point *p = a, *q = b;
+    if (p->channel != q->channel) return p->channel < q->channel ? -1 : 1;
+    if (p->start != q->start) return p->start < q->start ? -1 : 1;
+    return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+static int push_point(sh_ctx *x, sh_point **out)
+{
+    if (x->n_pts >= TR_SMARTHUB_MAX_POINTS)
+        return eg_errf(x->err, EG_ELIMIT, x->name, 0, 0,
+                       "more than %d points in one answer (request fewer days per poll)",
+                       TR_SMARTHUB_MAX_POINTS);
+    if (x->n_pts == x->cap_pts) {
+        size_t cap = x->cap_pts ? x->cap_pts * 2 : 256;
+        sh_point *p = realloc(x->pts, cap * sizeof *p);
+        if (!p) return eg_errf(x->err, EG_ENOMEM, x->name, 0, 0, "out of memory");
+        x->pts = p;
+        x->cap_pts = cap;
+    }
+    *out = &x->pts[x->n_pts++];
+    memset(*out, 0, sizeof **out);
+    (*out)->cost = (*out)->quality = ESPI_NONE;
+    (*out)->seq = x->seq++;
+    return 0;
+}
+
+/* Parse series s's data[] into points (appended to ctx.pts).  A bad point is
+ * a row problem (error, or dropped in lenient mode).  Returns 0 or < 0. */
+static int parse_points(sh_ctx *x, int si, const json_t *data, int scale)
+{
+    size_t i;
+    const json_t *p;
+    char text[80];
+    int rc = 0;
+    json_array_foreach(data, i, p) {
+        sh_point *pt;
+        int64_t xm = point_x(p), v = 0;
+        int rounded;
+        int st = json_decimal(json_object_get(p, "y"), scale, &v, &rounded, text, sizeof text);
+        if (xm < 0 || xm % 1000 != 0) {
+            if ((rc = PROBLEM(x, "series \"%s\" point %zu has no usable x (expected epoch ms of "
+                                 "the interval start, whole seconds)", x->ser[si].name, i)))
+                return rc;
+            continue;
+        }
+        if (st < 0) {
+            char w[24];
+            wall_text(xm / 1000, w, sizeof w);
+            if ((rc = PROBLEM(x, "series \"%s\" at %s: y %s %s (expected a number like 0.11 or "
+                                 "null)", x->ser[si].name, w, text,
+                              st == -100 ? "is not a number" : tr_dec_strerror(st))))
+                return rc;
+            continue;
+        }
+        if ((rc = push_point(x, &pt))) return rc;
+        pt->x_ms = xm;
+        pt->series = si;
+        pt->state = st == 1 ? SH_GAP : SH_EMIT;
+        pt->value = st == 1 ? 0 : v;
+        pt->flags = rounded ? TR_READING_ROUNDED : 0u;
+    }
+    return 0;
+}
+
+/* ---- series and meters ----------------------------------------------------------------- */
+
+static const json_t *find_meter(const json_t *meters, const json_t *series)
+{
+    size_t i;
+    const json_t *m;
+    const char *name = jstr(series, "name"), *num = jstr(series, "meterNumber");
+    int64_t chan = jint(series, "channel", -1);
+    json_array_foreach(meters, i, m) {
+        const char *sid = jstr(m, "seriesId");
+        if (name && sid && strcmp(name, sid) == 0) return m;
+    }
+    json_array_foreach(meters, i, m) {
+        const char *mn = jstr(m, "meterNumber");
+        if (num && mn && strcmp(num, mn) == 0 && chan >= 0 && jint(m, "channel", -2) == chan)
+            return m;
+    }
+    return NULL;
+}
+
+static int64_t frame_length(const json_t *entry)
+{
+    const char *tf = jstr(entry, "timeFrame");
+    if (tf && strcmp(tf, "HOURLY") == 0) return 3600;
+    if (tf && strcmp(tf, "DAILY") == 0) return 86400;
+    return 0;
+}
+
+/* Register a series of `entry`; *si gets its index, -1 when skipped. */
+static int add_series(sh_ctx *x, const json_t *entry, const json_t *series, int is_cost, int *si)
+{
+    const json_t *meter = find_meter(json_object_get(entry, "meters"), series);
+    const char *name = jstr(series, "name");
+    const char *unit = meter ? jstr(meter, "unitOfMeasure") : NULL;
+    int rc;
+    *si = -1;
+    if (!name || !*name || !json_is_array(json_object_get(series, "data")))
+        return PROBLEM(x, "a %s series has no name or no data array (expected "
+                          "{\"name\":..., \"data\":[{\"x\":..., \"y\":...}]})",
+                       is_cost ? "COST" : "USAGE");
+    if (!is_cost && unit && strcmp(unit, "KWH") != 0)
+        return WARN(x, "series \"%s\" ignored: its meter's unit is %s (only KWH is translated)",
+                    name, unit);
+    if (x->n_ser >= TR_SMARTHUB_MAX_SERIES)
+        return eg_errf(x->err, EG_ELIMIT, x->name, 0, 0,
+                       "more than %d series in one answer", TR_SMARTHUB_MAX_SERIES);
+    sh_series *s = &x->ser[x->n_ser];
+    memset(s, 0, sizeof *s);
+    s->name = name;
+    s->meter = meter && jstr(meter, "meterNumber") ? jstr(meter, "meterNumber")
+               : jstr(series, "meterNumber") ? jstr(series, "meterNumber") : name;
+    s->flow = meter ? jstr(meter, "flowDirection") : NULL;
+    s->xto = json_object_get(entry, "xToOrderedInterval");
+    s->frame_len = frame_length(entry);
+    s->is_cost = is_cost;
+    s->channel = -1;
+    if (strlen(s->meter) > 60)
+        return PROBLEM(x, "series \"%s\": meter number longer than 60 characters", name);
+    if (!meter && !is_cost &&
+        (rc = WARN(x, "series \"%s\" matches no meters[].seriesId nor meterNumber+channel; "
+                      "its direction is taken from the sign of its values", name)))
+        return rc;
+    *si = x->n_ser++;
+    s->begin = x->n_pts;
+    rc = parse_points(x, *si, json_object_get(series, "data"), is_cost ? SH_SCALE_COST : SH_SCALE_WH);
+    s->end = x->n_pts;
+    if (rc == 0 && s->end - s->begin > 1)
+        qsort(x->pts + s->begin, s->end - s->begin, sizeof *x->pts, cmp_x);
+    return rc;
+}
+
+/* Smallest positive gap between consecutive x of a sorted series, in s. */
+static int64_t smallest_gap(const sh_ctx *x, const sh_series *s)
+{
+    int64_t best = 0;
+    for (size_t i = s->begin + 1; i < s->end; i++) {
+        int64_t g = (x->pts[i].x_ms - x->pts[i - 1].x_ms) / 1000;
+        if (g > 0 && (best == 0 || g < best)) best = g;
+    }
+    return best;
+}
+
+/* ---- cost and quality ---------------------------------------------------------------------- */
+
+static int find_usage_series(const sh_ctx *x, const char *name)
+{
+    for (int i = 0; i < x->n_ser; i++)
+        if (!x->ser[i].is_cost && strcmp(x->ser[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* Put the cost points of series c on the usage points of series u with the
+ * same x: the k-th cost at an x goes to the k-th usage point at that x. */
+static int join_cost(sh_ctx *x, int ci, int ui)
+{
+    sh_series *c = &x->ser[ci], *u = &x->ser[ui];
+    size_t i = c->begin, j = u->begin, unmatched = 0;
+    u->has_cost = 1;
+    while (i < c->end) {
+        int64_t xm = x->pts[i].x_ms;
+        while (j < u->end && x->pts[j].x_ms < xm) j++;
+        size_t k = j;
+        for (; i < c->end && x->pts[i].x_ms == xm; i++, k++) {
+            if (k < u->end && x->pts[k].x_ms == xm) {
+                if (x->pts[i].state == SH_EMIT) {
+                    x->pts[k].cost = x->pts[i].value;
+                    x->pts[k].flags |= x->pts[i].flags;
+                }
+            } else if (x->pts[i].state == SH_EMIT) {
+                unmatched++;
+            }
+        }
+    }
+    if (unmatched)
+        return WARN(x, "COST series \"%s\": %zu values have no USAGE point at the same x "
+                       "(ignored)", c->name, unmatched);
+    return 0;
+}
+
+static int join_costs(sh_ctx *x)
+{
+    int rc;
+    for (int i = 0; i < x->n_ser; i++) {
+        if (!x->ser[i].is_cost) continue;
+        int u = find_usage_series(x, x->ser[i].name);
+        if (u < 0) {
+            if ((rc = WARN(x, "COST series \"%s\" has no USAGE series of that name (ignored)",
+                           x->ser[i].name)))
+                return rc;
+            continue;
+        }
+        if ((rc = join_cost(x, i, u))) return rc;
+    }
+    return 0;
+}
+
+static void mark_quality(sh_ctx *x, const char *series, const json_t *list, int64_t quality)
+{
+    size_t i;
+    const json_t *v;
+    int u = series ? find_usage_series(x, series) : -1;
+    if (u < 0 || !json_is_array(list)) return;
+    json_array_foreach(list, i, v) {
+        int64_t xm = json_is_object(v) ? point_x(v) : json_is_integer(v) ? json_integer_value(v) : -1;
+        for (size_t k = x->ser[u].begin; k < x->ser[u].end; k++)
+            if (x->pts[k].x_ms == xm) x->pts[k].quality = quality;
+    }
+}
+
+/* Apply estimatedSeries / editedSeries of one entry (shapes: file comment). */
+static int apply_quality(sh_ctx *x, const json_t *entry, const char *key, int64_t quality)
+{
+    const json_t *q = json_object_get(entry, key), *v;
+    const char *k;
+    size_t i;
+    if (!q || json_is_null(q) || (json_is_object(q) && json_object_size(q) == 0) ||
+        (json_is_array(q) && json_array_size(q) == 0))
+        return 0;
+    if (json_is_object(q)) {
+        json_object_foreach((json_t *)q, k, v) mark_quality(x, k, v, quality);
+        return 0;
+    }
+    if (json_is_array(q)) {
+        json_array_foreach(q, i, v) mark_quality(x, jstr(v, "name"), json_object_get(v, "data"),
+                                                 quality);
+        return 0;
+    }
+    return WARN(x, "%s has an unknown shape (expected an object keyed by series name); "
+                   "qualities not applied", key);
+}
+
+/* ---- channels ------------------------------------------------------------------------------- */
+
+/* Choose the flow of usage series s from its meter flag and the signs of
+ * its values; *absolute says whether values become absolute.  Returns 0,
+ * or a negative code (a problem, or a warning the sink refused). */
+static int choose_flow(sh_ctx *x, const sh_series *s, int64_t *flow, int *absolute)
+{
+    int pos = 0, neg = 0;
+    for (size_t i = s->begin; i < s->end; i++)
+        if (x->pts[i].state == SH_EMIT) {
+            pos |= x->pts[i].value > 0;
+            neg |= x->pts[i].value < 0;
+        }
+    const char *f = s->flow ? s->flow : "";
+    int reverse = strcmp(f, "REVERSE") == 0 || strcmp(f, "RETURN") == 0;
+    int forward = strcmp(f, "FORWARD") == 0 || strcmp(f, "TOTAL") == 0;
+    *absolute = 0;
+    if (strcmp(f, "NET") == 0) return *flow = ESPI_FLOW_NET, 0;
+    if (pos && neg) {
+        if (reverse)
+            return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
+                           "series \"%s\" is %s but has positive and negative values (expected "
+                           "one sign on a one-directional channel)", s->name, f);
+        *flow = ESPI_FLOW_NET;
+        return *f ? WARN(x, "series \"%s\" is %s but has both signs: read as NET (signed, "
+                            "negative = export)", s->name, f)
+                  : 0;
+    }
+    if (reverse || neg) {
+        *flow = ESPI_FLOW_REVERSE;
+        *absolute = 1;
+        if (!reverse && neg)
+            return WARN(x, "series \"%s\" is %s but all its values are negative: read as "
+                           "export (REVERSE, absolute values)", s->name, *f ? f : "unflagged");
+        return 0;
+    }
+    if (!forward && *f)
+        return WARN(x, "series \"%s\": unknown flowDirection \"%s\", read as FORWARD "
+                       "(non-negative values)", s->name, f);
+    *flow = ESPI_FLOW_FORWARD;
+    return 0;
+}
+
+static int64_t measuring_period(int64_t len)
+{
+    switch (len) {
+    case 300: return ESPI_TIMEATTR_5_MINUTE;
+    case 900: return ESPI_TIMEATTR_15_MINUTE;
+    case 1800: return ESPI_TIMEATTR_30_MINUTE;
+    case 3600: return ESPI_TIMEATTR_60_MINUTE;
+    case 86400: return ESPI_TIMEATTR_24_HOUR;
+    default: return ESPI_NONE;
+    }
+}
+
+/* Find or create the channel of (meter, flow) for series s. */
+static int channel_for(sh_ctx *x, sh_series *s, int64_t flow, int64_t interval, int *index)
+{
+    const char *tag = flow == ESPI_FLOW_NET ? "net" : flow == ESPI_FLOW_REVERSE ? "reverse" : "forward";
+    char key[TR_KEY_MAX];
+    snprintf(key, sizeof key, "smarthub:%s:%s", s->meter, tag);
+    for (int i = 0; i < x->n_ch; i++)
+        if (strcmp(x->ch[i].key, key) == 0) {
+            if (s->has_cost) x->ch[i].currency = ESPI_CURRENCY_USD;
+            return *index = i, 0;
+        }
+    if (x->n_ch >= TR_MAX_CHANNELS)
+        return eg_errf(x->err, EG_ELIMIT, x->name, 0, 0,
+                       "more than %d meter channels in one answer", TR_MAX_CHANNELS);
+    tr_channel *c = &x->ch[x->n_ch];
+    memset(c, 0, sizeof *c);
+    c->index = x->n_ch;
+    snprintf(c->key, sizeof c->key, "%s", key);
+    snprintf(c->usage_point, sizeof c->usage_point, "smarthub:%s", s->meter);
+    snprintf(c->name, sizeof c->name, "SmartHub %s %s", s->meter,
+             flow == ESPI_FLOW_NET ? "Net" : flow == ESPI_FLOW_REVERSE ? "Generation" : "Consumption");
+    c->service_kind = ESPI_SERVICE_ELECTRICITY;
+    c->flow_direction = flow;
+    c->uom = ESPI_UOM_WH;
+    c->power_of_ten_multiplier = 0;
+    c->interval_length = interval;
+    c->commodity = ESPI_COMMODITY_ELECTRICITY_SECONDARY;
+    c->kind = ESPI_KIND_ENERGY;
+    c->accumulation = ESPI_ACCUM_DELTA_DATA;
+    c->measuring_period = measuring_period(interval);
+    c->currency = s->has_cost ? ESPI_CURRENCY_USD : ESPI_NONE;
+    *index = x->n_ch++;
+    return 0;
+}
+
+/* ---- time resolution ------------------------------------------------------------------------ */
+
+/* Wall length (s) of point p of series s: xToOrderedInterval, else the
+ * series' smallest gap, else timeFrame; 0 when unknown. */
+static int64_t wall_length(const sh_series *s, const sh_point *p)
+{
+    char key[24];
+    snprintf(key, sizeof key, "%" PRId64, p->x_ms);
+    const json_t *iv = json_object_get(json_object_get(s->xto, key), "interval");
+    int64_t a = jint(iv, "start", -1), b = jint(iv, "end", -1);
+    if (a == p->x_ms && b > a && b <= SH_MAX_X_MS && (b - a) % 1000 == 0) return (b - a) / 1000;
+    return s->nominal ? s->nominal : s->frame_len;
+}
+
+static int same_value(const sh_point *a, const sh_point *b)
+{
+    return a->state == b->state && a->value == b->value && a->cost == b->cost;
+}
+
+/* A repeated x that is not the second half of a fall-back hour: drop p when
+ * it repeats `first`, complain when it differs. */
+static int duplicate(sh_ctx *x, const sh_series *s, sh_point *first, sh_point *p, const char *w)
+{
+    if (p->state == SH_GAP || same_value(first, p)) {
+        p->state = SH_DROPPED;
+        return WARN(x, "series \"%s\" repeats the point at %s (duplicate dropped)", s->name, w);
+    }
+    if (first->state == SH_GAP) { /* keep the value, drop the null */
+        first->state = SH_DROPPED;
+        p->start = first->start;
+        p->duration = first->duration;
+        return 0;
+    }
+    p->state = SH_DROPPED;
+    return PROBLEM(x, "series \"%s\" has two different values at %s (expected one point per "
+                      "interval; kept the first)", s->name, w);
+}
+
+/* UTC start and duration of p read with `fold`.  Returns 0, 1 when the wall
+ * time does not exist, or < 0. */
+static int to_utc(sh_ctx *x, const sh_series *s, sh_point *p, int fold, int *ambiguous)
+{
+    int f[6], g[6], flags = 0;
+    int64_t wall = p->x_ms / 1000, len = wall_length(s, p), end;
+    wall_fields(wall, f);
+    if (tr_tz_local_to_utc(x->o->tz, f[0], f[1], f[2], f[3], f[4], f[5], fold, &p->start, &flags))
+        return eg_errf(x->err, EG_ESOFTWARE, x->name, 0, 0, "local time conversion failed");
+    *ambiguous = (flags & TR_TZ_AMBIGUOUS) != 0;
+    if (flags & TR_TZ_GAP) return 1;
+    if (len <= 0) {
+        char w[24];
+        wall_text(wall, w, sizeof w);
+        p->state = SH_DROPPED;
+        return PROBLEM(x, "series \"%s\" at %s: cannot tell the interval length (no "
+                          "xToOrderedInterval, a single point and timeFrame %s)", s->name, w,
+                       s->frame_len ? "known" : "not HOURLY/DAILY");
+    }
+    if (len < 86400) return p->duration = len, 0;
+    wall_fields(wall + len, g);
+    if (tr_tz_local_to_utc(x->o->tz, g[0], g[1], g[2], g[3], g[4], g[5], 0, &end, NULL) ||
+        end <= p->start)
+        return eg_errf(x->err, EG_ESOFTWARE, x->name, 0, 0, "interval end conversion failed");
+    p->duration = end - p->start;
+    return 0;
+}
+
+/* Resolve every point of usage series s (sorted by x): fold by order,
+ * nonexistent times, duplicates, gaps. */
+static int resolve_series(sh_ctx *x, sh_series *s)
+{
+    int rc = 0, occ = 0, amb = 0;
+    size_t group = s->begin;
+    char w[24];
+    for (size_t i = s->begin; i < s->end && rc == 0; i++) {
+        sh_point *p = &x->pts[i];
+        if (i > s->begin && p->x_ms == x->pts[i - 1].x_ms) occ++;
+        else occ = 0, group = i;
+        wall_text(p->x_ms / 1000, w, sizeof w);
+        p->channel = s->channel;
+        int fold = occ == 1 && amb ? 1 : 0;
+        if (occ >= 1 && !(occ == 1 && amb)) {
+            if (x->pts[group].state == SH_DROPPED) p->state = SH_DROPPED; /* nonexistent time */
+            else rc = duplicate(x, s, &x->pts[group], p, w);
+            continue;
+        }
+        if ((rc = to_utc(x, s, p, fold, &amb)) < 0) break;
+        if (p->state == SH_DROPPED) continue;
+        if (rc == 1) {
+            p->state = SH_DROPPED;
+            rc = tr_report_skip(x->sink, TR_SKIP_NONEXISTENT, 0, x->err,
+                                "series \"%s\": %s does not exist in %s (clocks spring forward); "
+                                "point dropped", s->name, w, tr_tz_name(x->o->tz));
+            continue;
+        }
+        if (fold == 1)
+            rc = WARN(x, "series \"%s\": %s occurs twice (clocks fall back); the first point "
+                         "is read as daylight time, the second as standard time", s->name, w);
+    }
+    /* gaps last: a null later replaced by a repeated point with a value is no gap */
+    for (size_t i = s->begin; i < s->end && rc == 0; i++) {
+        if (x->pts[i].state != SH_GAP) continue;
+        wall_text(x->pts[i].x_ms / 1000, w, sizeof w);
+        rc = tr_report_skip(x->sink, TR_SKIP_NO_VALUE, 0, x->err,
+                            "series \"%s\" has no value (y null) at %s (a gap in SmartHub's data)",
+                            s->name, w);
+    }
+    return rc;
+}
+
+/* Choose the channel of every usage series and resolve its points. */
+static int place_series(sh_ctx *x)
+{
+    int rc = 0, absolute;
+    int64_t flow;
+    for (int i = 0; i < x->n_ser && rc == 0; i++) {
+        sh_series *s = &x->ser[i];
+        if (s->is_cost) continue;
+        s->nominal = smallest_gap(x, s);
+        if ((rc = choose_flow(x, s, &flow, &absolute))) break;
+        int64_t len = s->begin < s->end ? wall_length(s, &x->pts[s->begin]) : s->frame_len;
+        if ((rc = channel_for(x, s, flow, len ? len : s->frame_len, &s->channel))) break;
+        for (size_t k = s->begin; k < s->end; k++)
+            if (absolute && x->pts[k].value < 0) x->pts[k].value = -x->pts[k].value;
+        rc = resolve_series(x, s);
+    }
+    return rc;
+}
+
+/* ---- emission ------------------------------------------------------------------------------ */
+
+static int emit_all(sh_ctx *x)
+{
+    int rc = 0;
+    for (int i = 0; i < x->n_ch && rc == 0; i++)
+        rc = x->sink->channel ? x->sink->channel(x->sink->ctx, &x->ch[i], x->err) : 0;
+    /* cost points were only carriers: leave usage points, ordered per channel */
+    size_t n = 0;
+    for (size_t i = 0; i < x->n_pts; i++)
+        if (!x->ser[x->pts[i].series].is_cost && x->pts[i].state == SH_EMIT) x->pts[n++] = x->pts[i];
+    if (n > 1) qsort(x->pts, n, sizeof *x->pts, cmp_channel_start);
+    const sh_point *prev = NULL;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const sh_point *p = &x->pts[i];
+        if (prev && prev->channel == p->channel && p->start < prev->start + prev->duration) {
+            char w[24];
+            wall_text(p->x_ms / 1000, w, sizeof w);
+            if (p->start == prev->start && same_value(prev, p)) {
+                rc = WARN(x, "series \"%s\" at %s repeats another series of channel %s "
+                             "(duplicate dropped)", x->ser[p->series].name, w, x->ch[p->channel].key);
+            } else {
+                rc = PROBLEM(x, "series \"%s\" at %s overlaps the previous reading of channel %s "
+                                "(expected one value per interval; kept the first)",
+                             x->ser[p->series].name, w, x->ch[p->channel].key);
+            }
+            continue;
+        }
+        tr_reading r = {p->channel, p->start, p->duration, p->value, p->cost, p->quality,
+                        p->flags, 0};
+        rc = x->sink->reading(x->sink->ctx, &r, x->err);
+        prev = p;
+    }
+    return rc;
+}
+
+/* ---- document ------------------------------------------------------------------------------ */
+
+/* The data object of the answer: unwrap status/data, refuse PENDING & co. */
+static int find_data(sh_ctx *x, const json_t *root, const json_t **data)
+{
+    const json_t *st = json_object_get(root, "status");
+    const char *s = json_is_string(st) ? json_string_value(st) : NULL;
+    if (!json_is_object(root))
+        return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
+                       "the answer is a JSON %s (expected an object like {\"status\":\"COMPLETE\","
+                       "\"data\":{...}})", json_is_array(root) ? "array" : "value");
+    if (st && !s)
+        return eg_errf(x->err, EG_EDATA, x->name, 0, 0, "status is not a string");
+    if (s && strcmp(s, "PENDING") == 0)
+        return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
+                       "poll status is PENDING: SmartHub has not finished (re-POST the same request "
+                       "every few seconds until status is COMPLETE)");
+    if (s && strcmp(s, "COMPLETE") != 0)
+        return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
+                       "poll status is %.40s (expected COMPLETE; FAILED/ERROR mean SmartHub refused "
+                       "the request -- check screen, dates and account)", s);
+    *data = s || json_is_object(json_object_get(root, "data")) ? json_object_get(root, "data") : root;
+    if (!json_is_object(*data))
+        return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
+                       "status is COMPLETE but there is no data object");
+    return 0;
+}
+
+static int read_entries(sh_ctx *x, const json_t *list, int cost_pass)
+{
+    size_t i, k;
+    const json_t *e, *sr;
+    int rc = 0, si;
+    json_array_foreach(list, i, e) {
+        const char *type = jstr(e, "type");
+        int usage = type && strcmp(type, "USAGE") == 0, cost = type && strcmp(type, "COST") == 0;
+        if (!cost_pass && !usage && !cost) {
+            rc = WARN(x, "ELECTRIC entry %zu of type %s ignored%s", i, type ? type : "(none)",
+                      type && strcmp(type, "TIME_OF_USE") == 0
+                          ? " (TOU split of the USAGE kWh; TOU channels are not translated yet)"
+                          : " (unknown type)");
+            if (rc) return rc;
+        }
+        if ((cost_pass && !cost) || (!cost_pass && !usage)) continue;
+        const json_t *series = json_object_get(e, "series");
+        if (!json_is_array(series)) {
+            if ((rc = PROBLEM(x, "ELECTRIC entry %zu (%s) has no series array", i, type))) return rc;
+            continue;
+        }
+        json_array_foreach(series, k, sr) {
+            if ((rc = add_series(x, e, sr, cost, &si))) return rc;
+        }
+        if (!cost_pass && ((rc = apply_quality(x, e, "editedSeries", ESPI_QUALITY_MANUALLY_EDITED)) ||
+                           (rc = apply_quality(x, e, "estimatedSeries",
+                                               ESPI_QUALITY_ESTIMATED_REFERENCE_DAY))))
+            return rc;
+    }
+    return 0;
+}
+
+static int translate_doc(sh_ctx *x, const json_t *root)
+{
+    const json_t *data = NULL, *list, *v;
+    const char *key;
+    int rc;
+    if ((rc = find_data(x, root, &data))) return rc;
+    list = json_object_get(data, "ELECTRIC");
+    if (!json_is_array(list))
+        return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
+                       "no ELECTRIC list in the data object (expected {\"ELECTRIC\":[...]}; only "
+                       "electric usage is translated)");
+    json_object_foreach((json_t *)data, key, v) {
+        if (strcmp(key, "ELECTRIC") != 0 && json_is_array(v) &&
+            (rc = WARN(x, "industry %.40s ignored (only ELECTRIC is translated)", key)))
+            return rc;
+    }
+    if ((rc = read_entries(x, list, 0)) || (rc = read_entries(x, list, 1))) return rc;
+    int any = 0;
+    for (int i = 0; i < x->n_ser; i++) any |= !x->ser[i].is_cost;
+    if (!any)
+        return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
+                       "the answer has no USAGE series (SmartHub returns empty data for spans "
+                       "it will not serve; request at most 30 days)");
+    if ((rc = join_costs(x)) || (rc = place_series(x))) return rc;
+    return emit_all(x);
+}
+
+/* Refuse what is clearly not a JSON poll answer, naming what it is. */
+static int sniff(const char *buf, size_t len, const char *name, eg_err *err)
+{
+    size_t i = 0;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) i = 3;
+    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) i++;
+    if (i == len)
+        return eg_errf(err, EG_EDATA, name, 1, 1, "empty input (expected a SmartHub poll answer)");
+    if (buf[i] == '<')
+        return eg_errf(err, EG_EDATA, name, 1, 1,
+                       "this is an HTML page, not JSON (SmartHub answers with a web page when the "
+                       "session expired or the portal is down: log in again, check Content-Type)");
+    if (len - i >= 4 && memcmp(buf + i, "//OK", 4) == 0)
+        return eg_errf(err, EG_EDATA, name, 1, 1,
+                       "this is a legacy GWT ReadingService answer (//OK...), not the JSON poll "
+                       "(use /services/secured/utility-usage/poll)");
+    return 0;
+}
+
+int tr_smarthub_read_mem(const char *buf, size_t len, const char *name, const tr_options *opts,
+                         const tr_sink *sink, eg_err *err)
+{
+    sh_ctx *x = NULL;
+    json_t *root = NULL;
+    json_error_t je;
+    int rc;
+    if (!opts || !opts->tz || !sink || !sink->reading)
+        return eg_errf(err, EG_EUSAGE, name, 0, 0, "tr_smarthub_read needs a zone and a reading sink");
+    if ((rc = sniff(buf, len, name, err))) goto done;
+    if (!(root = json_loadb(buf, len, 0, &je))) {
+        rc = eg_errf(err, EG_EDATA, name, je.line, je.column,
+                     "not valid JSON: %s (expected a complete SmartHub poll answer)", je.text);
+        goto done;
+    }
+    if (!(x = calloc(1, sizeof *x))) {
+        rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory");
+        goto done;
+    }
+    x->name = name;
+    x->o = opts;
+    x->sink = sink;
+    x->err = err;
+    rc = translate_doc(x, root);
+done:
+    if (x) free(x->pts);
+    free(x);
+    json_decref(root);
+    return rc < 0 ? rc : 0;
+}
+
+int tr_smarthub_read_max(FILE *in, size_t max_bytes, const char *name, const tr_options *opts,
+                         const tr_sink *sink, eg_err *err)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = 0;
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            if (ncap > max_bytes + 1) ncap = max_bytes + 1;
+            if (ncap <= len) {
+                rc = eg_errf(err, EG_ELIMIT, name, 0, 0,
+                             "input is larger than %zu bytes (the limit for one poll answer; "
+                             "request fewer days per poll)", max_bytes);
+                goto done;
+            }
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory reading the input");
+                goto done;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + len, 1, cap - len, in);
+        len += got;
+        if (len > max_bytes) {
+            rc = eg_errf(err, EG_ELIMIT, name, 0, 0,
+                         "input is larger than %zu bytes (the limit for one poll answer; request "
+                         "fewer days per poll)", max_bytes);
+            goto done;
+        }
+        if (got == 0) break;
+    }
+    if (ferror(in)) {
+        rc = eg_errf(err, EG_EIO, name, 0, 0, "read error");
+        goto done;
+    }
+    rc = tr_smarthub_read_mem(buf ? buf : "", len, name, opts, sink, err);
+done:
+    free(buf);
+    return rc;
+}
+
+int tr_smarthub_read(FILE *in, const char *name, const tr_options *opts, const tr_sink *sink,
+                     eg_err *err)
+{
+    return tr_smarthub_read_max(in, TR_SMARTHUB_MAX_BYTES, name, opts, sink, err);
+}
