@@ -11,12 +11,14 @@
 
 #include <string.h>
 
+#include "smarthub.h"
 #include "smt.h"
 
 /* The registry.  Adding a translator = putting its reader in its row. */
 static const tr_format_info formats[] = {
-    {TR_FORMAT_SMARTHUB, "smarthub", "SmartHub usage poll JSON", NULL, NULL, 0},
-    {TR_FORMAT_SMARTHUB_CSV, "smarthub-csv", "SmartHub Green Button CSV", NULL, NULL, 0},
+    {TR_FORMAT_SMARTHUB, "smarthub", "SmartHub usage poll JSON", tr_smarthub_read, NULL, 0},
+    {TR_FORMAT_SMARTHUB_CSV, "smarthub-csv", "SmartHub Green Button CSV", tr_smarthub_csv_read,
+     NULL, 0},
     {TR_FORMAT_SMT, "smt", "Smart Meter Texas interval or daily CSV", tr_smt_read, TR_SMT_ZONE, 0},
     {TR_FORMAT_OPOWER, "opower", "Opower Download My Data CSV", NULL, NULL, 0},
     {TR_FORMAT_BILL_PDF, "bill-pdf", "bill PDF", NULL, NULL, 0},

@@ -254,7 +254,7 @@ static int parse_points(sh_ctx *x, int si, const json_t *data, int scale)
     char text[80];
     int rc = 0;
     json_array_foreach(data, i, p) {
-        sh_point *pt;
+        sh_point *pt = NULL;
         int64_t xm = point_x(p), v = 0;
         int rounded;
         int st = json_decimal(json_object_get(p, "y"), scale, &v, &rounded, text, sizeof text);
@@ -657,7 +657,7 @@ static int resolve_series(sh_ctx *x, sh_series *s)
 static int place_series(sh_ctx *x)
 {
     int rc = 0, absolute;
-    int64_t flow;
+    int64_t flow = ESPI_FLOW_FORWARD;
     for (int i = 0; i < x->n_ser && rc == 0; i++) {
         sh_series *s = &x->ser[i];
         if (s->is_cost) continue;

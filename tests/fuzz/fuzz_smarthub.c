@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     for (int lenient = 0; lenient <= 1; lenient++) {
         check k = {0, {0}};
-        tr_sink sink = {&k, on_channel, on_reading, on_skip};
+        tr_sink sink = {&k, on_channel, on_reading, on_skip, NULL};
         tr_options o = {zone, lenient};
         eg_err err;
         tr_smarthub_read_mem((const char *)data, size, "fuzz.json", &o, &sink, &err);

@@ -77,7 +77,7 @@ static int setup(void **state)
     f->tz = tr_tz_load(TR_SMARTHUB_SAMPLE_ZONE, NULL, &err);
     f->k = calloc(1, sizeof *f->k);
     if (!f->tz || !f->k) return -1;
-    f->inner = (tr_sink){f->k, on_channel, on_reading, on_skip};
+    f->inner = (tr_sink){f->k, on_channel, on_reading, on_skip, NULL};
     tr_summary_init(&f->sum, f->tz, &f->inner, &f->sink);
     f->opts.tz = f->tz;
     *state = f;

@@ -71,7 +71,7 @@ static int setup(void **state)
     f->k = calloc(1, sizeof *f->k);
     f->json = calloc(1, sizeof *f->json);
     if (!f->tz || !f->k || !f->json) return -1;
-    f->inner = (tr_sink){f->k, on_channel, on_reading, on_skip};
+    f->inner = (tr_sink){f->k, on_channel, on_reading, on_skip, NULL};
     tr_summary_init(&f->sum, f->tz, &f->inner, &f->sink);
     f->opts.tz = f->tz;
     *state = f;
@@ -160,7 +160,7 @@ static void test_smarthub_csv_sample_has_72_rows_and_80_49_kwh(void **state)
 static void test_smarthub_csv_sample_equals_the_hourly_poll_value_by_value(void **state)
 {
     fixture *f = *state;
-    tr_sink js = {f->json, on_channel, on_reading, on_skip};
+    tr_sink js = {f->json, on_channel, on_reading, on_skip, NULL};
     FILE *in = open_sample("poll_hourly_with_cost.json");
     assert_int_equal(tr_smarthub_read(in, "poll.json", &f->opts, &js, &f->err), 0);
     fclose(in);
