@@ -103,7 +103,7 @@ int cmd_demo(int argc, char **argv)
 
     printf("\n2. validate it: espigate schema + semantic rules%s\n",
            xsd ? " + the official ESPI 4.0 XSD" : " (official XSD not found: skipped)");
-    espi_validate_opts vo = {ESPI_LEVEL_FULL, xsd};
+    espi_validate_opts vo = {ESPI_LEVEL_FULL, xsd, NULL, 0};
     espi_validate_result r;
     demo_counts counts = {0};
     int rc = espi_validate_file(path, &vo, print_finding, NULL, &counts, &r, &err);

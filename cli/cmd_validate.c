@@ -29,6 +29,7 @@ static const char validate_help[] =
     "  -l, --level LEVEL    schema (well-formedness and schema only) or full (default: + rules)\n"
     "  -s, --strict         warnings make a feed invalid too\n"
     "  -m, --max-errors N   print at most N findings per feed (default 100, 0 = all)\n"
+    "  -i, --ignore RULE    drop findings of RULE (e.g. LINK-004); repeatable\n"
     "  -q, --quiet          print findings only, no per-feed summary line\n"
     "  -h, --help           this help\n"
     "\n"
@@ -190,14 +191,16 @@ int cmd_validate(int argc, char **argv)
         {"format", required_argument, NULL, 'f'}, {"xsd", required_argument, NULL, 'x'},
         {"level", required_argument, NULL, 'l'},  {"strict", no_argument, NULL, 's'},
         {"max-errors", required_argument, NULL, 'm'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"ignore", required_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    static const char *ignore[64];
     vopts o = {CLI_FMT_TEXT, 0, 0, 100};
-    espi_validate_opts vo = {ESPI_LEVEL_FULL, NULL};
+    espi_validate_opts vo = {ESPI_LEVEL_FULL, NULL, ignore, 0};
     char xsd_buf[4096];
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:x:l:sm:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:x:l:sm:i:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'f': {
             int fmt = cli_parse_format(optarg, 7);
@@ -227,6 +230,11 @@ int cmd_validate(int argc, char **argv)
             else return cli_usage_error("validate", "--level '%s' is not schema or full", optarg);
             break;
         case 's': o.strict = 1; break;
+        case 'i':
+            if (vo.n_ignore == (int)(sizeof ignore / sizeof ignore[0]))
+                return cli_usage_error("validate", "at most 64 --ignore options");
+            ignore[vo.n_ignore++] = optarg;
+            break;
         case 'q': o.quiet = 1; break;
         case 'm': {
             char *end;

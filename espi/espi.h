@@ -569,10 +569,13 @@ void espi_time_format(int64_t t, char *out, size_t size);
  * success, -1 when malformed. A date alone is accepted as midnight UTC. */
 int espi_time_parse(const char *s, int64_t *out);
 
-/* Decode a DstRuleType for a given year: the UTC instant the rule fires
- * given the zone's standard offset tz_offset (the rule's time is local
- * standard time).  Returns 0 and sets *out, or -1 when the rule is not a
- * valid rule (bad month/operator/day) or is ESPI_DST_RULE_NONE. */
-int espi_dst_rule_instant(uint32_t rule, int year, int64_t tz_offset, int64_t *out);
+/* Decode a DstRuleType for a given year: the UTC instant the rule fires.
+ * The rule's time of day is local wall-clock time as it reads just before
+ * the change, so pass the UTC offset in force then: tzOffset for the start
+ * rule, tzOffset + dstOffset for the end rule (US: 360E2000 with -21600 is
+ * 2024-03-10T08:00Z; B40E2000 with -18000 is 2024-11-03T07:00Z, the real
+ * changes).  Returns 0 and sets *out, or -1 when the rule is not a valid
+ * rule (bad month/operator/day) or is ESPI_DST_RULE_NONE. */
+int espi_dst_rule_instant(uint32_t rule, int year, int64_t offset_before, int64_t *out);
 
 #endif

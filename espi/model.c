@@ -252,7 +252,7 @@ static int days_in_month(int y, int m)
     return dm[m - 1];
 }
 
-int espi_dst_rule_instant(uint32_t rule, int year, int64_t tz_offset, int64_t *out)
+int espi_dst_rule_instant(uint32_t rule, int year, int64_t offset_before, int64_t *out)
 {
     if (rule == ESPI_DST_RULE_NONE) return -1;
     unsigned secs = rule & 0xFFF, hours = (rule >> 12) & 0x1F, wday = (rule >> 17) & 0x7;
@@ -279,6 +279,6 @@ int espi_dst_rule_instant(uint32_t rule, int year, int64_t tz_offset, int64_t *o
         day = dim;
         while (weekday(first + day - 1) != (int)wday) day--;
     }
-    *out = (first + day - 1) * 86400 + hours * 3600 + secs - tz_offset;
+    *out = (first + day - 1) * 86400 + hours * 3600 + secs - offset_before;
     return 0;
 }

@@ -12,7 +12,9 @@
  *   {base}/Subscription/{sid}/UsagePoint/{up}/ElectricPowerQualitySummary/{q}
  *   {base}/LocalTimeParameters/{id}    {base}/ReadingType/{id}
  *
- * Ids in URIs are the bare UUIDs of the entries (espi_uuid5_bare). */
+ * Ids in URIs are the bare UUIDs of the entries (espi_uuid5_bare).  A NULL
+ * or "" sid leaves out "/Subscription/{sid}" (a file with no subscription).
+ * A trailing '/' on base is ignored; URIs are truncated to ESPI_URI_MAX - 1. */
 #ifndef ESPI_URI_H
 #define ESPI_URI_H
 
@@ -36,6 +38,10 @@ void espi_links_usage_summary(espi_entry *e, const char *base, const char *sid, 
 void espi_links_power_quality_summary(espi_entry *e, const char *base, const char *sid,
                                       const char *up, const char *q);
 void espi_links_local_time_parameters(espi_entry *e, const char *base, const char *ltp);
+
+/* {base}/Batch/Subscription/{sid}: the URI of a whole subscription as one
+ * feed (the self link of a Download-My-Data or Batch feed). */
+void espi_uri_batch_subscription(char out[ESPI_URI_MAX], const char *base, const char *sid);
 
 /* Add one related link; silently ignored past ESPI_MAX_RELATED. */
 void espi_entry_add_related(espi_entry *e, const char *href);

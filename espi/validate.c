@@ -11,6 +11,7 @@
 #include "rules.h"
 
 typedef struct vstate {
+    const espi_validate_opts *o;
     espi_diag_cb diag;
     void *ctx;
     void (*progress)(void *, unsigned long long);
@@ -18,9 +19,17 @@ typedef struct vstate {
     espi_validate_result *res;
 } vstate;
 
+static int ignored(const espi_validate_opts *o, const char *rule)
+{
+    for (int i = 0; o && i < o->n_ignore; i++)
+        if (strcmp(o->ignore[i], rule) == 0) return 1;
+    return 0;
+}
+
 static void count_diag(void *p, const espi_diag *d)
 {
     vstate *v = p;
+    if (ignored(v->o, d->rule)) return;
     if (d->severity == ESPI_SEV_ERROR) v->res->errors++;
     else if (d->severity == ESPI_SEV_WARNING) v->res->warnings++;
     if (v->diag) v->diag(v->ctx, d);
@@ -58,7 +67,7 @@ static int run(const char *name, const espi_validate_opts *o, espi_diag_cb diag,
                void (*progress)(void *, unsigned long long), void *ctx,
                espi_validate_result *res, eg_err *err, read_fn fn, void *arg)
 {
-    vstate v = {diag, ctx, progress, NULL, res};
+    vstate v = {o, diag, ctx, progress, NULL, res};
     espi_reader_opts ro;
     espi_read_stats st;
     int rc;

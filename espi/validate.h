@@ -21,6 +21,8 @@ typedef enum espi_validate_level {
 typedef struct espi_validate_opts {
     espi_validate_level level;
     const char *xsd_file;   /* official XSD to run as well, or NULL */
+    const char *const *ignore; /* rule ids to drop (not printed, not counted) */
+    int n_ignore;
 } espi_validate_opts;
 
 typedef struct espi_validate_result {

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     mem m = {data, size};
-    espi_validate_opts o = {ESPI_LEVEL_FULL, NULL};
+    espi_validate_opts o = {ESPI_LEVEL_FULL, NULL, NULL, 0};
     espi_validate_result r;
     eg_err err;
     espi_validate_io(mem_read, &m, "fuzz.xml", &o, ignore, NULL, &r, &err);
