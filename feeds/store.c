@@ -16,7 +16,9 @@
  * old + 1 s), so `updated-min` queries see the change.  An entry whose
  * updated is EARLIER than the stored one is stale and ignored.
  *
- * IntervalBlocks.  A block row holds its readings packed (codec.c) plus
+ * IntervalBlocks.  A block is known by its entry id AND its interval start:
+ * one entry may carry several IntervalBlocks (the GBA sample files put a
+ * MeterReading's 14 days in one entry).  A block row holds its readings packed (codec.c) plus
  * only what cannot be derived: its self href is "{series href}/{bare id}"
  * and its up href the series href unless an `extra` blob says otherwise,
  * so a 96-reading day costs one short row (~3 bytes a reading on disk).
@@ -194,7 +196,7 @@ static const char *const import_sql[ST_COUNT] = {
     [ST_LINK_INS] = "INSERT INTO link(rid, href) VALUES(?1, ?2) ON CONFLICT DO NOTHING",
     [ST_SER_FIND] = "SELECT sid FROM series WHERE href = ?1",
     [ST_SER_INS] = "INSERT INTO series(sid, href, up_self) VALUES(?1, ?2, ?3)",
-    [ST_BLK_FIND] = "SELECT bid, hash, updated FROM block WHERE id = ?1",
+    [ST_BLK_FIND] = "SELECT bid, hash, updated FROM block WHERE id = ?1 AND start = ?2",
     [ST_BLK_INS] = "INSERT INTO block(sid, id, start, duration, published, updated, n, hash,"
                    " extra, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_BLK_UPD] = "UPDATE block SET sid = ?1, id = ?2, start = ?3, duration = ?4,"
@@ -429,6 +431,7 @@ static int put_block(importer *im, const espi_resource *r)
     hash = store_hash(hash, im->data.p, im->data.len);
 
     s->ops->bind_blob(im->st[ST_BLK_FIND], 1, id, idlen);
+    s->ops->bind_i64(im->st[ST_BLK_FIND], 2, b->interval.start);
     if ((rc = find_row(im, im->st[ST_BLK_FIND], &found, &bid, &old_hash, &old_upd))) return rc;
     put_kind k = decide(found, old_hash, old_upd, hash, e->updated, im->now, &upd);
     count(im, k);
@@ -436,7 +439,7 @@ static int put_block(importer *im, const espi_resource *r)
     store_stmt *st = im->st[k == PUT_INSERT ? ST_BLK_INS : ST_BLK_UPD];
     s->ops->bind_i64(st, 1, sid);
     s->ops->bind_blob(st, 2, id, idlen);
-    bind_opt(s, st, 3, b->interval.start);
+    s->ops->bind_i64(st, 3, b->interval.start); /* required: a block without one is invalid */
     bind_opt(s, st, 4, b->interval.duration);
     bind_opt(s, st, 5, e->published);
     bind_opt(s, st, 6, upd);
@@ -669,6 +672,7 @@ typedef struct selector {
     char up_self[ESPI_URI_MAX];
     int64_t cid;
     long seen, sent;
+    char last_block_id[ESPI_ID_MAX];
     espi_resource *res;
     espi_entry *entry;
     espi_interval_reading *readings;
@@ -773,8 +777,8 @@ static int block_entry(selector *sel, store_stmt *st, const char *series, espi_e
         snprintf(e->up.rel, sizeof e->up.rel, "up");
     }
     if (!(flags & EXTRA_SELF)) {
-        int n = snprintf(e->self.href, sizeof e->self.href, "%s/%s", series, bare_id(e->id));
-        if (n < 0 || (size_t)n >= sizeof e->self.href)
+        int w = snprintf(e->self.href, sizeof e->self.href, "%s/%s", series, bare_id(e->id));
+        if (w < 0 || (size_t)w >= sizeof e->self.href)
             return eg_errf(sel->err, EG_EDATA, NULL, 0, 0, "block %s: self href too long", e->id);
         snprintf(e->self.rel, sizeof e->self.rel, "self");
     }
@@ -791,6 +795,20 @@ static int emit_block(selector *sel, store_stmt *st, const char *series)
     int rc = paginate(sel);
     if (rc <= 0) return rc;
     if ((rc = block_entry(sel, st, series, sel->entry))) return rc;
+    if (strcmp(sel->entry->id, sel->last_block_id) == 0) {
+        /* One entry held several blocks (the GBA samples do this); the
+         * writer writes one block per entry, so the later ones get ids of
+         * their own, derived from the shared id and their start. */
+        char key[ESPI_ID_MAX + 48];
+        espi_entry *e = sel->entry;
+        snprintf(key, sizeof key, "espigate:block:%s:%lld", e->id, (long long)col_opt(s, st, 1));
+        espi_uuid5(key, e->id);
+        int w = snprintf(e->self.href, sizeof e->self.href, "%s/%s", series, bare_id(e->id));
+        if (w < 0 || (size_t)w >= sizeof e->self.href)
+            return eg_errf(sel->err, EG_EDATA, NULL, 0, 0, "block %s: self href too long", e->id);
+    } else {
+        snprintf(sel->last_block_id, sizeof sel->last_block_id, "%s", sel->entry->id);
+    }
     memset(&r->u.interval_block, 0, sizeof r->u.interval_block);
     r->type = ESPI_RES_INTERVAL_BLOCK;
     r->entry = sel->entry;

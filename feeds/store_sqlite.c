@@ -195,9 +195,9 @@ static const char *const lite_schema[] = {
     " up_self TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS series_up ON series(up_self)",
     "CREATE TABLE IF NOT EXISTS block(bid INTEGER PRIMARY KEY,"
-    " sid INTEGER NOT NULL REFERENCES series(sid), id BLOB NOT NULL UNIQUE, start INTEGER,"
+    " sid INTEGER NOT NULL REFERENCES series(sid), id BLOB NOT NULL, start INTEGER NOT NULL,"
     " duration INTEGER, published INTEGER, updated INTEGER, n INTEGER NOT NULL,"
-    " hash INTEGER NOT NULL, extra BLOB, data BLOB NOT NULL)",
+    " hash INTEGER NOT NULL, extra BLOB, data BLOB NOT NULL, UNIQUE(id, start))",
     "CREATE INDEX IF NOT EXISTS block_series ON block(sid, start)",
     NULL};
 
