@@ -546,7 +546,7 @@ done:
 
 static int next_seq(store *s, int64_t *out, eg_err *err)
 {
-    int64_t a, b;
+    int64_t a = ESPI_NONE, b = ESPI_NONE;
     int rc = query_i64(s, "SELECT MAX(rid) FROM resource", NULL, &a, err);
     if (!rc) rc = query_i64(s, "SELECT MAX(sid) FROM series", NULL, &b, err);
     if (a == ESPI_NONE) a = 0;
