@@ -19,12 +19,14 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libxml2-dev libxml2-utils xsltproc libxslt1-dev uuid-dev libssl-dev
   libcmocka-dev libjansson-dev libcsv-dev tzdata python3 time ca-certificates
+  libsqlite3-dev sqlite3 libpq-dev
 )
 
 # Only for `test`: the headless-browser checks of rendered pages (Debian's
-# chromium driven by playwright-core from the npm registry).  A command that is
+# chromium driven by playwright-core from the npm registry) and a throw-away
+# PostgreSQL 15 server the store tests start in a temp dir.  A command that is
 # already on PATH (node, npm from another Debian source) is not reinstalled.
-TEST_PACKAGES=(chromium)
+TEST_PACKAGES=(chromium postgresql-15)
 TEST_COMMANDS=(node:nodejs npm:npm)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cmd_render.h"
+#include "cmd_store.h"
 
 typedef struct command {
     const char *name;
@@ -17,6 +18,10 @@ typedef struct command {
 static const command commands[] = {
     {"demo", cmd_demo, "write the sample feed, validate it, say what to do next"},
     {"validate", cmd_validate, "check Green Button feeds: schema + semantic rules"},
+    {"import", cmd_import, "load Green Button feeds into a store (SQLite or PostgreSQL)"},
+    {"export", cmd_export, "write stored data back as a Green Button feed"},
+    {"customer", cmd_customer, "add or list retail customers in a store"},
+    {"db", cmd_db, "check a store's integrity"},
     {"render", cmd_render, "show a feed as a self-contained HTML page, or its readings as CSV"},
     {"synth", cmd_synth, "write a synthetic Green Button feed (tests, benchmarks)"},
     {"translate", cmd_translate, "turn co-op data (SMT, SmartHub, Opower, bills) into Green Button feeds"},
