@@ -476,17 +476,16 @@ static int resolve_start(const op_ctx *x, op_row *r, const op_time *t, int64_t p
 static int resolve_end(op_ctx *x, op_row *r, const op_time *st, const op_time *et)
 {
     int64_t end = ESPI_NONE, cand[2];
-    int gap, n, flags;
+    int gap = 0, n, flags;
     if (et->has_offset) {
         end = utc_of_offset_time(et);  /* the exclusive end */
     } else {
         int y = et->has_date ? et->y : r->y, mo = et->has_date ? et->mo : r->mo;
         int d = et->has_date ? et->d : r->d;
+        /* rows never cross midnight: an END TIME before START TIME is wrong */
         int ends_before = et->h * 3600 + et->mi * 60 + et->sec < st->h * 3600 + st->mi * 60 + st->sec;
-        if (!et->has_date && ends_before)
-            tr_civil_from_days(tr_days_from_civil(y, mo, d) + 1, &y, &mo, &d);
-        n = wall_candidates(x, y, mo, d, et, cand, &gap);
-        if (gap) { /* a last minute inside the skipped hour: read it after the gap */
+        n = ends_before && !et->has_date ? 0 : wall_candidates(x, y, mo, d, et, cand, &gap);
+        if (n == 0 && gap) { /* a last minute inside the skipped hour: read it after the gap */
             tr_tz_local_to_utc(x->o->tz, y, mo, d, et->h, et->mi, et->sec, 1, &cand[0], &flags);
             n = 1;
         }
