@@ -38,8 +38,10 @@
  * simply lack the 02:00 row; a row at a nonexistent time is dropped when
  * empty or zero and refused otherwise.  Without END TIME a row lasts until
  * the next row of its series starts, capped at the smallest step seen so far
- * (a gap stays a gap) and at local midnight; the last row takes the smallest
- * step.  Timestamps with a UTC offset ("2026-01-01 00:00:00-05:00", newer
+ * (a gap stays a gap), at an hour (Opower intervals are 15, 30 or 60
+ * minutes) and at local midnight; the last row takes the smallest step.  A
+ * gap of under an hour right after the first row is absorbed by it: the
+ * interval length is not known yet.  Timestamps with a UTC offset ("2026-01-01 00:00:00-05:00", newer
  * layout) are exact instants and their END TIME is the exclusive end.
  *
  * Quality: NOTES containing "estimated" ("* This data was estimated") ->
@@ -70,6 +72,7 @@
 #define OP_HEADER_SEARCH_ROWS 64  /* preamble rows we read looking for the header */
 #define OP_MAX_SERIES 8
 #define OP_MAX_DURATION 90000     /* no interval row outlasts a fall-back day */
+#define OP_MAX_STEP 3600          /* Opower intervals: 15, 30 or 60 minutes */
 #define OP_SKIPPED -1000          /* a bad row reported and skipped (lenient) */
 
 enum op_layout { OP_INTERVAL, OP_DAILY, OP_BILLING };
@@ -525,9 +528,7 @@ static int flush_pending(op_ctx *x, op_series *s, int64_t next_start)
                               "%s is the only row and there is no END TIME (cannot tell the "
                               "interval length; expected an END TIME column or more rows)",
                               p->label);
-    p->duration = s->step;
-    if (next_start != ESPI_NONE && next_start - p->start < p->duration)
-        p->duration = next_start - p->start;
+    p->duration = s->step < OP_MAX_STEP ? s->step : OP_MAX_STEP; /* <= the step to next_start */
     int64_t midnight = day_end_of(x, p->start);
     if (p->start + p->duration > midnight) p->duration = midnight - p->start;
     s->last_end = p->start + p->duration;

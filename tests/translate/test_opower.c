@@ -463,6 +463,28 @@ static void test_opower_without_end_time_duration_is_gap_to_next_row(void **stat
     expect_totals(f, 1, 4, 100, 0);
 }
 
+static void test_opower_without_end_time_first_step_gap_is_not_the_length(void **state)
+{
+    fixture *f = *state;
+    /* 15-minute rows; 00:15, 01:15-02:30 and 03:00-05:45 are missing */
+    assert_int_equal(run_text(f, with_preamble("TYPE,DATE,START TIME,USAGE (kWh)\n"
+                                               "Electric usage,2024-06-01,00:00,0.1\n"
+                                               "Electric usage,2024-06-01,00:30,0.2\n"
+                                               "Electric usage,2024-06-01,00:45,0.3\n"
+                                               "Electric usage,2024-06-01,01:00,0.4\n"
+                                               "Electric usage,2024-06-01,02:45,0.5\n"
+                                               "Electric usage,2024-06-01,06:00,0.6\n")),
+                     0);
+    int n, gaps;
+    int64_t v, c;
+    channel_totals(f, 0, &n, &v, &c, &gaps); /* asserts no overlap */
+    assert_int_equal(n, 6);
+    assert_int_equal(v, 2100);
+    assert_int_equal(gaps, 2);
+    for (int i = 1; i < 6; i++) assert_int_equal(f->k->r[i].duration, 900);
+    assert_true(f->k->r[0].duration <= 1800); /* not yet known: up to the next row */
+}
+
 static void test_opower_without_end_time_fall_back_by_order(void **state)
 {
     fixture *f = *state;
@@ -714,6 +736,7 @@ int main(void)
         T_(test_opower_fifteen_minute_rows_and_money_forms),
         T_(test_opower_import_export_two_channels),
         T_(test_opower_without_end_time_duration_is_gap_to_next_row),
+        T_(test_opower_without_end_time_first_step_gap_is_not_the_length),
         T_(test_opower_without_end_time_fall_back_by_order),
         T_(test_opower_single_row_without_end_time_is_refused),
         T_(test_opower_signed_usage_splits_into_forward_and_reverse),
