@@ -432,14 +432,14 @@ static void test_opower_import_export_two_channels(void **state)
     assert_int_equal(run_text(f, with_preamble(
                                      "TYPE,DATE,START TIME,END TIME,IMPORT (kWh),EXPORT (kWh)\n"
                                      "Electric usage,2024-06-01,12:00,12:59,0.10,1.20\n"
-                                     "Electric usage,2024-06-01,13:00,13:59,0.40,0.00\n")),
+                                     "Electric usage,2024-06-01,13:00,13:59,0.40,-0.30\n")),
                      0);
     assert_int_equal(f->k->n_ch, 2);
     assert_int_equal(f->k->ch[0].flow_direction, ESPI_FLOW_FORWARD);
     assert_int_equal(f->k->ch[1].flow_direction, ESPI_FLOW_REVERSE);
     assert_string_equal(f->k->ch[1].key, "opower:555:electric:reverse");
     expect_totals(f, 0, 2, 500, 0);
-    expect_totals(f, 1, 2, 1200, 0);
+    expect_totals(f, 1, 2, 1500, 0); /* an export written negative counts by magnitude */
 }
 
 static void test_opower_without_end_time_duration_is_gap_to_next_row(void **state)
@@ -483,6 +483,21 @@ static void test_opower_without_end_time_first_step_gap_is_not_the_length(void *
     assert_int_equal(gaps, 2);
     for (int i = 1; i < 6; i++) assert_int_equal(f->k->r[i].duration, 900);
     assert_true(f->k->r[0].duration <= 1800); /* not yet known: up to the next row */
+}
+
+static void test_opower_without_end_time_caps_at_an_hour_and_midnight(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(run_text(f, with_preamble("TYPE,DATE,START TIME,USAGE (kWh)\n"
+                                               "Electric usage,2024-06-01,18:45,0.1\n"
+                                               "Electric usage,2024-06-01,22:45,0.2\n"
+                                               "Electric usage,2024-06-01,23:45,0.3\n"
+                                               "Electric usage,2024-06-02,00:45,0.4\n")),
+                     0);
+    assert_int_equal(f->k->r[0].duration, 3600); /* four hours to the next row: a gap */
+    assert_int_equal(f->k->r[1].duration, 3600);
+    assert_int_equal(f->k->r[2].duration, 900);  /* ends at local midnight */
+    assert_int_equal(f->k->r[3].duration, 3600); /* the last row: the smallest step */
 }
 
 static void test_opower_without_end_time_fall_back_by_order(void **state)
@@ -712,6 +727,10 @@ static void test_opower_header_problems(void **state)
     assert_int_equal(f->err.line, 6);
     assert_int_equal(run_text(f, with_preamble("TYPE,DATE,START TIME,USAGE (CCF)\n")), EG_EDATA);
     assert_non_null(strstr(f->err.msg, "unit other than kWh or therms"));
+    assert_int_equal(run_text(f, with_preamble("TYPE,DATE,START TIME,IMPORT (kWh),"
+                                               "EXPORT (therms)\n")),
+                     EG_EDATA);
+    assert_non_null(strstr(f->err.msg, "different units"));
     assert_int_equal(run_text(f, with_preamble("TYPE,DATE,START TIME,END TIME,UNITS\n")), EG_EDATA);
     assert_non_null(strstr(f->err.msg, "no USAGE column"));
     assert_int_equal(run_text(f, ""), EG_EDATA);
@@ -737,6 +756,7 @@ int main(void)
         T_(test_opower_import_export_two_channels),
         T_(test_opower_without_end_time_duration_is_gap_to_next_row),
         T_(test_opower_without_end_time_first_step_gap_is_not_the_length),
+        T_(test_opower_without_end_time_caps_at_an_hour_and_midnight),
         T_(test_opower_without_end_time_fall_back_by_order),
         T_(test_opower_single_row_without_end_time_is_refused),
         T_(test_opower_signed_usage_splits_into_forward_and_reverse),
