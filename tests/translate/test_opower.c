@@ -588,6 +588,8 @@ static void test_opower_offset_timestamps_resolve_dst(void **state)
     assert_int_equal(f->k->r[1].start, T1(2024, 11, 3, 1, 0));
     assert_int_equal(f->k->r[0].duration, 3600);
     assert_int_equal(f->k->r[2].value, 45);
+    /* the gas series' first row is the second 01:00: its offset says so, not its order */
+    assert_int_equal(f->k->r[2].start, T1(2024, 11, 3, 1, 0));
     expect_totals(f, 0, 2, 3000, 36000);
 }
 
