@@ -1,15 +1,21 @@
 /* cmd_demo.c -- `espigate demo`: the main job on the shipped samples.
  *
- * What README's first command ends with.  Today it writes a sample
- * Download-My-Data feed (one month of 15-minute data with a DST day, costs,
- * estimated readings and a solar export channel), validates it with our
- * schema and rules -- and with the official ESPI 4.0 XSD when ../shared is
- * beside the checkout -- and says what to try next.  As translators, the
- * store and the server land, this grows into translate -> validate ->
- * store -> serve. */
+ * What README's first command ends with.  For every source sample shipped
+ * in samples/<format>/ (Smart Meter Texas, SmartHub, Opower, co-op bills,
+ * Excel) it runs `espigate translate` into DIR/<format>/<name>.xml, then
+ * validates each feed with our schema and rules -- and with the official
+ * ESPI 4.0 XSD when ../shared is beside the checkout -- and writes one
+ * larger synthetic feed as well.  It ends with a table of what was made and
+ * what to try next.  As the store and the server land, this grows into
+ * translate -> validate -> store -> serve.
+ *
+ * The demo drives the real commands (cmd_translate) rather than a copy of
+ * their logic, so what it shows is exactly what a user gets by hand. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,33 +26,141 @@
 #include "writer.h"
 
 static const char demo_help[] =
-    "Usage: espigate demo [--out DIR] [--xsd PATH]\n"
+    "Usage: espigate demo [--out DIR] [--samples DIR] [--xsd PATH]\n"
     "\n"
-    "Write a sample Green Button feed to DIR/demo.xml (default DIR: out), validate it with\n"
-    "espigate's schema and rules, and with the official ESPI 4.0 XSD when found (default:\n"
-    "../shared/espi/schemas/espi-4.0/feed.xsd), then print what to try next.\n"
+    "Translate every shipped source sample (samples/smt, smarthub, opower, coop-bill, xlsx)\n"
+    "into Green Button feeds under DIR (default: out), validate each with espigate's schema\n"
+    "and rules, and with the official ESPI 4.0 XSD when found (default:\n"
+    "../shared/espi/schemas/espi-4.0/feed.xsd), write a synthetic month of data too, and\n"
+    "print what was made and what to try next.\n"
     "\n"
     "Options:\n"
-    "  -o, --out DIR    where to write (created if missing)\n"
-    "  -x, --xsd PATH   official XSD file to validate against as well\n"
-    "  -h, --help       this help\n";
+    "  -o, --out DIR       where to write (created if missing)\n"
+    "  -s, --samples DIR   the samples folder (default: samples)\n"
+    "  -x, --xsd PATH      official XSD file to validate against as well\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Exit status: 0 when every sample translated to a valid feed, 65 otherwise.\n";
 
 #define DEFAULT_XSD "../shared/espi/schemas/espi-4.0/feed.xsd"
+#define PATH_MAX_DEMO 4096
+#define MAX_FILES 64
 
-typedef struct demo_counts { long shown; } demo_counts;
+/* The shipped samples: folder under samples/ and the zone of its data. */
+static const struct demo_source {
+    const char *dir, *zone, *what;
+} sources[] = {
+    {"smt", "America/Chicago", "Smart Meter Texas CSV"},
+    {"smarthub", "America/Chicago", "SmartHub JSON and CSV"},
+    {"opower", "America/New_York", "Opower CSV"},
+    {"coop-bill", "America/Chicago", "co-op bills"},
+    {"xlsx", "America/Chicago", "Excel interval exports"},
+};
+
+typedef struct demo_totals {
+    int feeds, valid;
+    long readings, errors, warnings;
+} demo_totals;
+
+typedef struct demo_diag { long shown; } demo_diag;
 
 static void print_finding(void *ctx, const espi_diag *d)
 {
-    demo_counts *c = ctx;
-    if (d->severity == ESPI_SEV_INFO || c->shown >= 20) return;
+    demo_diag *c = ctx;
+    if (d->severity == ESPI_SEV_INFO || c->shown >= 5) return;
     c->shown++;
-    fputs("   ", stdout);
+    fputs("      ", stdout);
     cli_print_position(stdout, d->file, d->line, d->col);
     printf(" %s: %s%s%s\n", d->rule, d->severity == ESPI_SEV_ERROR ? "" : "warning",
            d->severity == ESPI_SEV_ERROR ? "" : ": ", d->msg);
 }
 
-static int write_demo_feed(const char *path, eg_err *err)
+static int make_dir(const char *path, eg_err *err)
+{
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return eg_errf(err, EG_ECANTCREAT, path, 0, 0, "cannot create folder: %s", strerror(errno));
+    return 0;
+}
+
+/* Validate one feed and print a result line; counts go into t. */
+static void check_feed(const char *path, const char *xsd, demo_totals *t)
+{
+    espi_validate_opts vo = {ESPI_LEVEL_FULL, xsd, NULL, 0};
+    espi_validate_result r;
+    demo_diag d = {0};
+    eg_err err;
+    eg_err_clear(&err);
+    int rc = espi_validate_file(path, &vo, print_finding, NULL, &d, &r, &err);
+    int ok = rc == 0 && r.errors == 0;
+    t->feeds++;
+    t->valid += ok;
+    t->readings += r.interval_readings;
+    t->errors += r.errors;
+    t->warnings += r.warnings;
+    printf("    %-64s %s: %ld entries, %ld readings, %ld errors, %ld warnings\n", path,
+           ok ? "valid" : "INVALID", r.entries, r.interval_readings, r.errors, r.warnings);
+}
+
+static int is_input(const char *name)
+{
+    size_t n = strlen(name);
+    if (name[0] == '.') return 0;
+    if (n > 13 && strcmp(name + n - 13, ".expected.xml") == 0) return 0;
+    if (n > 3 && strcmp(name + n - 3, ".md") == 0) return 0;
+    if (n > 4 && strcmp(name + n - 4, ".xml") == 0) return 0;
+    return 1;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Translate every input in samples/<src->dir> into out/<dir>/NAME.xml. */
+static int demo_source(const char *samples, const char *out, const struct demo_source *src,
+                       const char *xsd, demo_totals *t)
+{
+    char dir[PATH_MAX_DEMO], odir[PATH_MAX_DEMO];
+    char *names[MAX_FILES];
+    int n = 0, failed = 0;
+    snprintf(dir, sizeof dir, "%s/%s", samples, src->dir);
+    DIR *d = opendir(dir);
+    if (!d) return 0; /* format not shipped (yet) */
+    struct dirent *de;
+    while ((de = readdir(d)) && n < MAX_FILES)
+        if (is_input(de->d_name) && (names[n] = strdup(de->d_name))) n++;
+    closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], cmp_names);
+
+    eg_err err;
+    snprintf(odir, sizeof odir, "%s/%s", out, src->dir);
+    if (n && make_dir(odir, &err)) {
+        cli_report(&err);
+        failed = n;
+    }
+    if (n && !failed) printf("  %s (%s, zone %s)\n", src->what, dir, src->zone);
+    for (int i = 0; i < n && !failed; i++) {
+        char in[PATH_MAX_DEMO * 2], outp[PATH_MAX_DEMO * 3];
+        snprintf(in, sizeof in, "%s/%s", dir, names[i]);
+        const char *dot = strrchr(names[i], '.');
+        int stem = dot ? (int)(dot - names[i]) : (int)strlen(names[i]);
+        snprintf(outp, sizeof outp, "%s/%.*s.xml", odir, stem, names[i]);
+        char a0[] = "translate", a1[] = "--tz", a3[] = "--quiet", a4[] = "-o";
+        char *argv[] = {a0, a1, (char *)src->zone, a3, a4, outp, in, NULL};
+        int st = cmd_translate(7, argv);
+        if (st != EG_EXIT_OK) {
+            printf("    %-64s translate FAILED (exit %d)\n", in, st);
+            t->feeds++;
+            failed++;
+            continue;
+        }
+        check_feed(outp, xsd, t);
+    }
+    for (int i = 0; i < n; i++) free(names[i]);
+    return failed;
+}
+
+static int write_synthetic(const char *path, eg_err *err)
 {
     espi_synth_opts so;
     espi_synth_opts_init(&so);
@@ -70,15 +184,17 @@ static int write_demo_feed(const char *path, eg_err *err)
 int cmd_demo(int argc, char **argv)
 {
     static const struct option longopts[] = {{"out", required_argument, NULL, 'o'},
+                                             {"samples", required_argument, NULL, 's'},
                                              {"xsd", required_argument, NULL, 'x'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    const char *out = "out", *xsd = NULL;
+    const char *out = "out", *xsd = NULL, *samples = "samples";
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:x:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:s:x:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
+        case 's': samples = optarg; break;
         case 'x': xsd = optarg; break;
         case 'h': fputs(demo_help, stdout); return EG_EXIT_OK;
         default: return cli_usage_error("demo", "unknown option");
@@ -89,36 +205,32 @@ int cmd_demo(int argc, char **argv)
 
     eg_err err;
     eg_err_clear(&err);
-    if (mkdir(out, 0777) != 0 && errno != EEXIST) {
-        eg_errf(&err, EG_ECANTCREAT, out, 0, 0, "cannot create folder: %s", strerror(errno));
-        return cli_report(&err);
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/demo.xml", out);
+    if (make_dir(out, &err)) return cli_report(&err);
 
-    printf("espigate demo\n\n1. write a sample Green Button feed\n");
-    if (write_demo_feed(path, &err)) return cli_report(&err);
-    struct stat st;
-    stat(path, &st);
-    printf("   %s: %lld bytes (1 usage point, 31 days of 15-minute import and export "
-           "readings with costs)\n",
-           path, (long long)st.st_size);
-
-    printf("\n2. validate it: espigate schema + semantic rules%s\n",
+    demo_totals t = {0};
+    int failed = 0;
+    printf("espigate demo\n\n1. translate the shipped samples and validate each feed: espigate "
+           "schema + rules%s\n",
            xsd ? " + the official ESPI 4.0 XSD" : " (official XSD not found: skipped)");
-    espi_validate_opts vo = {ESPI_LEVEL_FULL, xsd, NULL, 0};
-    espi_validate_result r;
-    demo_counts counts = {0};
-    int rc = espi_validate_file(path, &vo, print_finding, NULL, &counts, &r, &err);
-    if (rc && rc != EG_EDATA) return cli_report(&err);
-    printf("   %s: %s (%ld entries, %ld interval readings, %ld errors, %ld warnings)\n", path,
-           r.errors ? "INVALID" : "valid", r.entries, r.interval_readings, r.errors, r.warnings);
+    fflush(stdout);
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+        failed += demo_source(samples, out, &sources[i], xsd, &t);
+        fflush(stdout);
+    }
 
+    char path[PATH_MAX_DEMO];
+    snprintf(path, sizeof path, "%s/synthetic-month.xml", out);
+    printf("\n2. a synthetic month (espigate synth): 15-minute import and export with costs\n");
+    if (write_synthetic(path, &err)) return cli_report(&err);
+    check_feed(path, xsd, &t);
+
+    printf("\n%d feeds, %d valid, %ld interval readings, %ld errors, %ld warnings\n", t.feeds,
+           t.valid, t.readings, t.errors, t.warnings);
     printf("\nNext:\n"
-           "   build/cli/espigate validate %s                 # the same check, by hand\n"
-           "   build/cli/espigate validate --format json %s   # for scripts\n"
-           "   build/cli/espigate validate ../shared/espi/samples/*.xml    # real utilities' files\n"
-           "   build/cli/espigate synth --help                            # bigger feeds\n",
-           path, path);
-    return r.errors ? EG_EXIT_DATAERR : EG_EXIT_OK;
+           "   build/cli/espigate translate --summary --tz America/Chicago samples/smt/*.csv\n"
+           "   build/cli/espigate validate --format json %s\n"
+           "   build/cli/espigate render %s -o %s/synthetic-month.html\n"
+           "   build/cli/espigate validate ../shared/espi/samples/*.xml     # real utilities' files\n",
+           path, path, out);
+    return failed || t.valid != t.feeds ? EG_EXIT_DATAERR : EG_EXIT_OK;
 }

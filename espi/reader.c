@@ -269,7 +269,7 @@ static long rd_node_line(espi_rd *rd)
 {
     xmlNodePtr n = xmlTextReaderCurrentNode(rd->xr);
     long line = n ? xmlGetLineNo(n) : -1;
-    if (line <= 0 || line >= 65535) line = xmlTextReaderGetParserLineNumber(rd->xr);
+    if (line <= 0 || line == 65535) line = xmlTextReaderGetParserLineNumber(rd->xr);
     if (line > rd->line) rd->line = line;
     return line;
 }
@@ -785,11 +785,13 @@ static int resource_path(const espi_rd *rd, int from, char *out, size_t size)
 {
     size_t used = 0;
     out[0] = '\0';
-    for (int d = from; d <= rd->depth; d++) {
-        int n = snprintf(out + used, size - used, "%s%s", d > from ? "/" : "",
-                         rd->stack[d].local);
-        if (n < 0 || (size_t)n >= size - used) return -1;
-        used += (size_t)n;
+    for (int d = from; d <= rd->depth; d++) { /* hot: once per element, so no printf */
+        size_t n = strlen(rd->stack[d].local);
+        if (used + n + 2 > size) return -1;
+        if (d > from) out[used++] = '/';
+        memcpy(out + used, rd->stack[d].local, n);
+        used += n;
+        out[used] = '\0';
     }
     return 0;
 }
@@ -1203,7 +1205,7 @@ static void rd_release(espi_rd *rd)
     free(rd->batch_ptrs);
 }
 
-#define RD_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA)
+#define RD_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES)
 
 /* Where the bytes come from: a memory buffer or a read callback. */
 struct rd_source {
@@ -1286,10 +1288,11 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
     }
     if (rd->o.xsd_file && (rc = xsd_attach(rd, &schema, &vctxt))) goto done;
 
+    unsigned long nodes = 0;
     while (!rd->rc && (ret = xmlTextReaderRead(rd->xr)) == 1) {
         if (rd->rc) break; /* an error raised while reading ahead */
         if (handle_node(rd)) break;
-        report_progress(rd);
+        if ((++nodes & 1023) == 0) report_progress(rd); /* cheap enough every 1024 nodes */
     }
     if (rd->io_failed) {
         rd->rc = eg_errf(err, EG_EIO, name, 0, 0, "read error: the input stopped before its end");

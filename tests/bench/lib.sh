@@ -6,11 +6,11 @@
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/espigate-bench.XXXXXX)}
 trap 'rm -rf "$BENCH_DIR"' EXIT
 
-# measure CMD... -> sets SECS and RSS_KB (peak resident set) of CMD
+# measure CMD... -> sets SECS (wall) and RSS_KB (peak resident set) of CMD
 measure() {
-  local out
-  out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-  SECS=${out% *} RSS_KB=${out#* }
+  /usr/bin/time -o "$BENCH_DIR/time.out" -f '%e %M' "$@" >/dev/null 2>"$BENCH_DIR/stderr.out" ||
+    { echo "benchmark command failed: $*" >&2; cat "$BENCH_DIR/stderr.out" >&2; }
+  read -r SECS RSS_KB <"$BENCH_DIR/time.out"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
