@@ -11,7 +11,7 @@
 # translator, the emitter or the writer, then review `git diff samples/`.
 # Adding a format = adding its folder to the loop below.  Opower has no zone
 # of its own: its interval samples are translated with --tz America/New_York
-# (the billing export waits for the bill -> UsageSummary emission).
+# (the billing export joins samples/opower/ with the bill -> UsageSummary emission).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
