@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "opower.h"
 #include "smarthub.h"
 #include "smt.h"
 
@@ -20,7 +21,7 @@ static const tr_format_info formats[] = {
     {TR_FORMAT_SMARTHUB_CSV, "smarthub-csv", "SmartHub Green Button CSV", tr_smarthub_csv_read,
      NULL, 0},
     {TR_FORMAT_SMT, "smt", "Smart Meter Texas interval or daily CSV", tr_smt_read, TR_SMT_ZONE, 0},
-    {TR_FORMAT_OPOWER, "opower", "Opower Download My Data CSV", NULL, NULL, 0},
+    {TR_FORMAT_OPOWER, "opower", "Opower Download My Data CSV", tr_opower_read, NULL, 0},
     {TR_FORMAT_BILL_PDF, "bill-pdf", "bill PDF", NULL, NULL, 0},
     {TR_FORMAT_BILL_TEXT, "bill-text", "bill text (pdftotext -layout)", NULL, NULL, 0},
     {TR_FORMAT_BILL_CSV, "bill-csv", "billing-history CSV", NULL, NULL, 0},

@@ -9,7 +9,9 @@
 # translates the same files into a temporary directory and cmp's them with
 # the committed goldens, so run this only after a deliberate change to a
 # translator, the emitter or the writer, then review `git diff samples/`.
-# Adding a format = adding its folder to the loop below.
+# Adding a format = adding its folder to the loop below.  Opower has no zone
+# of its own: its interval samples are translated with --tz America/New_York
+# (the billing export joins samples/opower/ with the bill -> UsageSummary emission).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -23,4 +25,12 @@ for format in smt; do
         name=$(basename "$src" .csv)
         "$espigate" translate --quiet -o "$dir/$name.expected.xml" "$src"
     done
+done
+
+# opower: local wall clock without a zone of its own (samples/README.md: New York)
+dir=${out:-$root/samples/opower}
+mkdir -p "$dir"
+for src in "$root/samples/opower"/electric_interval_*.csv; do
+    name=$(basename "$src" .csv)
+    "$espigate" translate --quiet --from auto --tz America/New_York -o "$dir/$name.expected.xml" "$src"
 done
