@@ -243,6 +243,22 @@ static int on_chunk(void *ctx, const tr_pull_chunk *c, eg_err *err)
     return tr_smarthub_read_mem(c->body, c->len, k->name, &to, &filtered, err);
 }
 
+/* EG_EDATA when no chunk held a reading: say what SmartHub did answer. */
+static int check_some_readings(prun *r)
+{
+    int channels = 0;
+    for (int i = 0; i < r->n_ch; i++)
+        for (int c = 0; c < r->ch[i].sum->n_channels; c++) {
+            channels++;
+            if (r->ch[i].sum->ch[c].readings) return 0;
+        }
+    return eg_errf(&r->err, EG_EDATA, NULL, 0, 0,
+                   "SmartHub returned no interval readings for %s..%s (account %s, service "
+                   "location %s; %d series%s): the days may not be available yet, or the meter "
+                   "records only monthly data", r->o.from, r->o.to, r->po.account, r->location,
+                   channels, channels ? ", all empty" : "");
+}
+
 /* Pass 2: every kept answer into the feed. */
 static int write_all(prun *r)
 {
@@ -449,7 +465,7 @@ static int parse_options(int argc, char **argv, prun *r, int *done)
         {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     tr_pull_opts *p = &r->po;
-    long v;
+    long v = 0;
     int c, rc;
     *done = 0;
     optind = 1;
@@ -602,7 +618,10 @@ int cmd_pull(int argc, char **argv)
     if (!(r.emit = tr_emit_new(&eo, &r.err))) { status = report(&r); goto done; }
     if (tr_pull_global_init(&r.err)) { status = report(&r); goto done; }
     curl_up = 1;
-    if (tr_pull_smarthub(&r.po, on_chunk, &r, &r.err) || write_all(&r)) { status = report(&r); goto done; }
+    if (tr_pull_smarthub(&r.po, on_chunk, &r, &r.err) || check_some_readings(&r) || write_all(&r)) {
+        status = report(&r);
+        goto done;
+    }
     status = EG_EXIT_OK;
     if (r.o.summary) summary_text(&r, strcmp(r.o.out, "-") == 0 ? stderr : stdout);
 done:

@@ -484,7 +484,9 @@ static void sh_add_location(sh_locations *l, const json_t *v)
 
 static void sh_add_account(sh_locations *l, const char *acct)
 {
-    size_t k = strlen(l->accounts);
+    size_t k = strlen(l->accounts), n = strlen(acct);
+    for (const char *p = l->accounts; (p = strstr(p, acct)); p += n)
+        if ((p == l->accounts || p[-1] == ' ') && (p[n] == ',' || p[n] == 0)) return;
     if (k + strlen(acct) + 3 < sizeof l->accounts)
         snprintf(l->accounts + k, sizeof l->accounts - k, "%s%s", k ? ", " : "", acct);
 }
