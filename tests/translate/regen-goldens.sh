@@ -34,3 +34,12 @@ for src in "$root/samples/opower"/electric_interval_*.csv; do
     name=$(basename "$src" .csv)
     "$espigate" translate --quiet --from auto --tz America/New_York -o "$dir/$name.expected.xml" "$src"
 done
+
+# SmartHub: poll JSON and CSV downloads; local times need the co-op's zone
+# (the samples are a co-op in America/Chicago).  test_smarthub_cli.sh checks them.
+dir=${out:-$root/samples/smarthub}
+mkdir -p "$dir"
+for src in "$root/samples/smarthub"/*.json "$root/samples/smarthub"/*.csv; do
+    name=$(basename "$src"); name=${name%.*}
+    "$espigate" translate --quiet --tz America/Chicago -o "$dir/$name.expected.xml" "$src"
+done

@@ -181,6 +181,8 @@ static void day_total(const fixture *f, int ch, int mo, int d, int *count, int64
 
 /* ---- a small answer builder --------------------------------------------------- */
 
+static void jadd(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void jadd(jbuf *b, const char *fmt, ...)
 {
     va_list ap;
