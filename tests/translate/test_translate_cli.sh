@@ -204,7 +204,7 @@ expect_match "says what was detected" "$ERR" 'smt \(SMT 15-minute interval CSV'
 printf '\xef\xbb\xbfName,A\nAccount Number,1\n\nTYPE,DATE,START TIME,END TIME,USAGE,UNITS,COST,NOTES\nElectric usage,2024-03-09,00:00,00:59,0.45,kWh,$0.13,\n' >"$TMP/op.csv"
 run "$ESPIGATE" translate -o "$TMP/op.xml" "$TMP/op.csv"
 expect_rc "opower without --tz is a usage error: 64" 64
-expect_match "says opower needs --tz" "$ERR" 'opower.*--tz|--tz.*opower'
+expect_match "says opower needs --tz" "$ERR" '--tz ZONE is required for .*Opower'
 run "$ESPIGATE" translate --tz America/New_York -o "$TMP/op.xml" "$TMP/op.csv"
 expect_rc "opower with --tz translates" 0
 printf '%%PDF-1.7\n%%\xe2\xe3\n' >"$TMP/bill.pdf"
