@@ -679,7 +679,7 @@ static int flush_day(tr_emit *e, em_chan *c, eg_err *err)
     date_text(e->o.tz, c->day_start, date);
     if (c->multi_day) {
         char last[16];
-        date_text(e->o.tz, c->day_end - 1, last);
+        date_text(e->o.tz, c->day_end, last);
         snprintf(title, sizeof title, "%s %s to %s", c->st.channel.name, date, last);
     } else {
         snprintf(title, sizeof title, "%s %s", c->st.channel.name, date);
@@ -894,7 +894,7 @@ static int write_usage_summary(tr_emit *e, const em_bill *b, eg_err *err)
     int rc;
     if (!p->written && (rc = write_usage_point(e, p, err))) return rc;
     date_text(e->o.tz, b->start, from);
-    date_text(e->o.tz, b->start + b->duration - 1, to);
+    date_text(e->o.tz, b->start + b->duration, to);
     snprintf(title, sizeof title, "Bill for %s to %s", from, to);
     entry_for(e, title, bare, "%s:us", b->key);
     espi_links_usage_summary(&e->e, e->base, e->sid, p->id, bare);
