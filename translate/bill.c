@@ -805,8 +805,11 @@ static int text_field(text_ctx *x, int k, const char *line, const regmatch_t *m)
     group(line, m, text_group[k], v, sizeof v);
     switch (k) {
     case RE_ACCOUNT:
+        if (strlen(v) >= sizeof r->account)
+            return TEXT_PROBLEM(x, "Account Number \"%.20s...\" is longer than %d characters",
+                                v, ACCOUNT_MAX - 1);
         if (x->seen[k] && strcmp(r->account, v) != 0) return conflict(x, k, v);
-        snprintf(r->account, sizeof r->account, "%s", v);
+        memcpy(r->account, v, strlen(v) + 1);
         break;
     case RE_BILL_DATE: rc = set_date(x, k, v, &r->billed); break;
     case RE_PERIOD: rc = period_field(x, line, m); break;
