@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "bill.h"
 #include "opower.h"
 #include "smarthub.h"
 #include "smt.h"
@@ -22,9 +23,9 @@ static const tr_format_info formats[] = {
      NULL, 0},
     {TR_FORMAT_SMT, "smt", "Smart Meter Texas interval or daily CSV", tr_smt_read, TR_SMT_ZONE, 0},
     {TR_FORMAT_OPOWER, "opower", "Opower Download My Data CSV", tr_opower_read, NULL, 0},
-    {TR_FORMAT_BILL_PDF, "bill-pdf", "bill PDF", NULL, NULL, 0},
-    {TR_FORMAT_BILL_TEXT, "bill-text", "bill text (pdftotext -layout)", NULL, NULL, 0},
-    {TR_FORMAT_BILL_CSV, "bill-csv", "billing-history CSV", NULL, NULL, 0},
+    {TR_FORMAT_BILL_PDF, "bill-pdf", "bill PDF", tr_bill_pdf_read, NULL, 0},
+    {TR_FORMAT_BILL_TEXT, "bill-text", "bill text (pdftotext -layout)", tr_bill_text_read, NULL, 0},
+    {TR_FORMAT_BILL_CSV, "bill-csv", "billing-history CSV", tr_bill_csv_read, NULL, 0},
     {TR_FORMAT_XLSX, "xlsx", "xlsx workbook", NULL, NULL, 0},
 };
 #define N_FORMATS (sizeof formats / sizeof formats[0])

@@ -15,7 +15,23 @@
  * the channel, IntervalBlocks as days complete.  Atom does not order
  * entries; each UsagePoint, MeterReading, ReadingType and the one
  * LocalTimeParameters appear exactly once because the tables remember what
- * was written. */
+ * was written.
+ *
+ * Bills.  The scan keeps one small record per bill key (tr_bill.key): the
+ * period, dates, consumption, demand, total and a heap copy of the line
+ * items -- O(bills), a few hundred bytes each.  The same bill may come from
+ * several inputs (a billing-history CSV gives the period and total, a
+ * line-items CSV the items with quantities and rates): records with one key
+ * are merged field by field, a field given twice must agree, and of two item
+ * lists (whose sums must agree) the more detailed one is kept.  The write
+ * pass only checks that it sees the bills the scan saw; every UsageSummary is
+ * written by tr_emit_end() in key order, so where bills sit among the
+ * readings of the inputs cannot change the feed.
+ *
+ * Readings longer than a day (a bill's billing-period reading) are allowed
+ * when they run from one local midnight to another: such a reading gets an
+ * IntervalBlock of its own whose interval is the reading's, as in GBA's
+ * monthly sample. */
 #include "emit.h"
 
 #include <stdarg.h>
@@ -23,19 +39,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "uri.h"
 
 #define EMIT_SID_KEY_MAX (16 + TR_EMIT_MAX_USAGE_POINTS * TR_KEY_MAX)
 #define MAP_UNDECLARED (-2)
 #define MAP_DROPPED (-1)
+#define EMIT_SRC_MAX 128
 
 typedef struct em_up {
     char key[TR_KEY_MAX];
     int64_t service_kind;
     int selected;
     int written;
+    int bills;                       /* bills of this usage point (scan) */
     char id[37];
 } em_up;
+
+/* One bill, merged over every input that carried its key. */
+typedef struct em_bill {
+    char key[TR_KEY_MAX];
+    int up;                          /* slot in the usage point table */
+    int64_t start, duration, statement_date, consumption, peak_demand, total, currency;
+    tr_line_item *items;             /* owned; NULL when none */
+    int n_items;
+    int seen;                        /* write pass: bill callbacks for this key */
+    char src[EMIT_SRC_MAX];          /* "file:line" it first came from, for messages */
+} em_bill;
 
 typedef struct em_chan {
     tr_emit_channel_stats st;
@@ -43,6 +73,7 @@ typedef struct em_chan {
     int written;                     /* MeterReading + ReadingType written */
     char mrid[37], rtid[37];
     int64_t last_end;                /* write pass: end of the previous reading */
+    int multi_day;                   /* the buffer holds one reading of whole local days */
     int64_t day;                     /* local day number of the buffer, ESPI_NONE */
     int64_t day_start, day_end;
     espi_interval_reading *buf;
@@ -60,10 +91,14 @@ struct tr_emit {
     const char *input;
     espi_writer *w;                  /* set by tr_emit_begin */
     char sid[37], ltp[37];
-    int64_t first_start, last_end;   /* of the selected data (scan) */
+    int64_t first_start, last_end;   /* of the selected data and bills (scan) */
     int64_t updated;
     int64_t entries;
+    em_bill *bills;                  /* sorted by key in tr_emit_begin */
+    int n_bills, cap_bills;
+    tr_emit_bill_stats bill_stats;
     espi_entry e;                    /* reused for every entry (large) */
+    espi_line_item li[TR_MAX_LINE_ITEMS];
     char key[TR_KEY_MAX + 64];
 };
 
@@ -159,6 +194,8 @@ void tr_emit_free(tr_emit *e)
 {
     if (!e) return;
     for (int i = 0; i < e->n_ch; i++) free(e->ch[i].buf);
+    for (int i = 0; i < e->n_bills; i++) free(e->bills[i].items);
+    free(e->bills);
     free(e);
 }
 
@@ -181,9 +218,9 @@ static int same_facts(const tr_channel *a, const tr_channel *b)
            a->measuring_period == b->measuring_period;
 }
 
-static int add_up(tr_emit *e, const tr_channel *ch, eg_err *err)
+static int add_up(tr_emit *e, const char *key, int64_t service_kind, eg_err *err)
 {
-    int u = find_up(e, ch->usage_point);
+    int u = find_up(e, key);
     if (u >= 0) return u;
     if (e->n_up >= TR_EMIT_MAX_USAGE_POINTS)
         return eg_errf(err, EG_ELIMIT, input_name(e), 0, 0,
@@ -191,8 +228,8 @@ static int add_up(tr_emit *e, const tr_channel *ch, eg_err *err)
                        "inputs or pick one usage point)", TR_EMIT_MAX_USAGE_POINTS,
                        TR_EMIT_MAX_USAGE_POINTS);
     em_up *p = &e->up[e->n_up];
-    snprintf(p->key, sizeof p->key, "%s", ch->usage_point);
-    p->service_kind = ch->service_kind;
+    snprintf(p->key, sizeof p->key, "%s", key);
+    p->service_kind = service_kind;
     p->selected = up_selected(p->key, e->o.usage_point);
     return e->n_up++;
 }
@@ -224,7 +261,7 @@ static int scan_channel(void *ctx, const tr_channel *ch, eg_err *err)
         return eg_errf(err, EG_ELIMIT, input_name(e), 0, 0,
                        "more than %d channels in one feed (expected fewer meters per run)",
                        TR_EMIT_MAX_CHANNELS);
-    int u = add_up(e, ch, err);
+    int u = add_up(e, ch->usage_point, ch->service_kind, err);
     if (u < 0) return u;
     em_chan *c = &e->ch[e->n_ch];
     memset(c, 0, sizeof *c);
@@ -255,12 +292,160 @@ static int scan_reading(void *ctx, const tr_reading *r, eg_err *err)
     return 0;
 }
 
+/* ---- pass 1: bills ---------------------------------------------------------- */
+
+static int find_bill(const tr_emit *e, const char *key)
+{
+    for (int i = 0; i < e->n_bills; i++)
+        if (strcmp(e->bills[i].key, key) == 0) return i;
+    return -1;
+}
+
+/* A value for a message: money (scale 5), energy (3), an instant (-1). */
+static const char *shown(int64_t v, int scale, char *buf, size_t size)
+{
+    if (scale < 0) espi_time_format(v, buf, size);
+    else tr_dec_format(v, scale, buf, size);
+    return buf;
+}
+
+/* Take v into *have unless it is absent; a different value already there is
+ * a conflict between two inputs carrying the same bill. */
+static int merge_value(const tr_emit *e, const em_bill *b, const tr_bill *in, const char *what,
+                       int scale, int64_t *have, int64_t v, eg_err *err)
+{
+    char x[40], y[40];
+    if (v == ESPI_NONE || *have == v) return 0;
+    if (*have == ESPI_NONE) {
+        *have = v;
+        return 0;
+    }
+    return eg_errf(err, EG_EDATA, input_name(e), in->line, 0,
+                   "bill %s: %s is %s here but %s in %s (expected every input to agree on a bill)",
+                   b->key, what, shown(v, scale, x, sizeof x), shown(*have, scale, y, sizeof y),
+                   b->src);
+}
+
+static int64_t items_sum(const tr_line_item *it, int n)
+{
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) sum += it[i].amount;
+    return sum;
+}
+
+/* How much an item list says beyond amounts: items with a quantity or rate. */
+static int items_detail(const tr_line_item *it, int n)
+{
+    int d = 0;
+    for (int i = 0; i < n; i++) d += it[i].quantity != ESPI_NONE || it[i].unit_cost != ESPI_NONE;
+    return d;
+}
+
+static int merge_items(const tr_emit *e, em_bill *b, const tr_bill *in, eg_err *err)
+{
+    char x[40], y[40];
+    if (in->n_items == 0) return 0;
+    if (b->n_items) {
+        int64_t have = items_sum(b->items, b->n_items), got = items_sum(in->items, in->n_items);
+        if (have != got)
+            return eg_errf(err, EG_EDATA, input_name(e), in->line, 0,
+                           "bill %s: line items sum to %s here but %s in %s (expected the same "
+                           "charges in every input)", b->key, shown(got, 5, x, sizeof x),
+                           shown(have, 5, y, sizeof y), b->src);
+        if (items_detail(in->items, in->n_items) <= items_detail(b->items, b->n_items)) return 0;
+    }
+    tr_line_item *copy = malloc((size_t)in->n_items * sizeof *copy);
+    if (!copy) return eg_errf(err, EG_ENOMEM, input_name(e), in->line, 0, "out of memory");
+    memcpy(copy, in->items, (size_t)in->n_items * sizeof *copy);
+    free(b->items);
+    b->items = copy;
+    b->n_items = in->n_items;
+    return 0;
+}
+
+/* A new record for in->key, or EG_ELIMIT. */
+static int new_bill(tr_emit *e, const tr_bill *in, int up, eg_err *err)
+{
+    if (e->n_bills == e->cap_bills) {
+        if (e->cap_bills >= TR_EMIT_MAX_BILLS)
+            return eg_errf(err, EG_ELIMIT, input_name(e), in->line, 0,
+                           "more than %d bills in one feed (expected fewer accounts or years per "
+                           "run)", TR_EMIT_MAX_BILLS);
+        int cap = e->cap_bills ? e->cap_bills * 2 : 32;
+        if (cap > TR_EMIT_MAX_BILLS) cap = TR_EMIT_MAX_BILLS;
+        em_bill *grown = realloc(e->bills, (size_t)cap * sizeof *grown);
+        if (!grown) return eg_errf(err, EG_ENOMEM, input_name(e), in->line, 0, "out of memory");
+        e->bills = grown;
+        e->cap_bills = cap;
+    }
+    em_bill *b = &e->bills[e->n_bills];
+    memset(b, 0, sizeof *b);
+    snprintf(b->key, sizeof b->key, "%s", in->key);
+    b->up = up;
+    b->start = b->duration = b->statement_date = b->consumption = ESPI_NONE;
+    b->peak_demand = b->total = b->currency = ESPI_NONE;
+    snprintf(b->src, sizeof b->src, "%.100s:%ld", input_name(e), in->line);
+    e->up[up].bills++;
+    return e->n_bills++;
+}
+
+static int check_bill(const tr_emit *e, const tr_bill *in, eg_err *err)
+{
+    if (!in->key[0] || !in->usage_point[0])
+        return eg_errf(err, EG_ESOFTWARE, input_name(e), in->line, 0,
+                       "bill without a key or usage point");
+    if (in->n_items < 0 || in->n_items > TR_MAX_LINE_ITEMS || (in->n_items && !in->items))
+        return eg_errf(err, EG_ESOFTWARE, input_name(e), in->line, 0,
+                       "bill %s has %d line items (expected 0..%d)", in->key, in->n_items,
+                       TR_MAX_LINE_ITEMS);
+    if ((in->start == ESPI_NONE) != (in->duration == ESPI_NONE) ||
+        (in->duration != ESPI_NONE && in->duration <= 0))
+        return eg_errf(err, EG_EDATA, input_name(e), in->line, 0,
+                       "bill %s has a billing period of %lld s (expected a positive length)",
+                       in->key, (long long)in->duration);
+    return 0;
+}
+
+static int scan_bill(void *ctx, const tr_bill *in, eg_err *err)
+{
+    tr_emit *e = ctx;
+    int rc, i, u;
+    if ((rc = check_bill(e, in, err))) return rc;
+    if ((u = add_up(e, in->usage_point, ESPI_SERVICE_ELECTRICITY, err)) < 0) return u;
+    if ((i = find_bill(e, in->key)) < 0 && (i = new_bill(e, in, u, err)) < 0) return i;
+    em_bill *b = &e->bills[i];
+    if (b->up != u)
+        return eg_errf(err, EG_EDATA, input_name(e), in->line, 0,
+                       "bill %s belongs to usage point %s here but to %s in %s", in->key,
+                       in->usage_point, e->up[b->up].key, b->src);
+    if ((rc = merge_value(e, b, in, "the period start", -1, &b->start, in->start, err)) ||
+        (rc = merge_value(e, b, in, "the period length (s)", 0, &b->duration, in->duration, err)) ||
+        (rc = merge_value(e, b, in, "the statement date", -1, &b->statement_date,
+                          in->statement_date, err)) ||
+        (rc = merge_value(e, b, in, "the consumption (kWh)", 3, &b->consumption, in->consumption,
+                          err)) ||
+        (rc = merge_value(e, b, in, "the peak demand (kW)", 3, &b->peak_demand, in->peak_demand,
+                          err)) ||
+        (rc = merge_value(e, b, in, "the total of current charges", 5, &b->total, in->bill_total,
+                          err)) ||
+        (rc = merge_value(e, b, in, "the currency", 0, &b->currency, in->currency, err)) ||
+        (rc = merge_items(e, b, in, err)))
+        return rc;
+    if (in->start != ESPI_NONE && e->up[u].selected) {
+        int64_t end = in->start + in->duration;
+        if (e->first_start == ESPI_NONE || in->start < e->first_start) e->first_start = in->start;
+        if (e->last_end == ESPI_NONE || end > e->last_end) e->last_end = end;
+    }
+    return 0;
+}
+
 void tr_emit_scan_sink(tr_emit *e, tr_sink *out)
 {
     out->ctx = e;
     out->channel = scan_channel;
     out->reading = scan_reading;
     out->skip = NULL;
+    out->bill = scan_bill;
 }
 
 /* ---- feed head -------------------------------------------------------------- */
@@ -286,6 +471,26 @@ static void subscription_key(const tr_emit *e, char *out, size_t size)
     size_t len = (size_t)snprintf(out, size, "subscription:");
     for (int i = 0; i < n && len < size; i++)
         len += (size_t)snprintf(out + len, size - len, "%s%s", i ? "," : "", keys[i]);
+}
+
+static int cmp_bill(const void *a, const void *b)
+{
+    return strcmp(((const em_bill *)a)->key, ((const em_bill *)b)->key);
+}
+
+/* Every selected bill needs its billing period from some input (a
+ * line-items CSV alone does not say it). */
+static int check_bill_periods(const tr_emit *e, eg_err *err)
+{
+    for (int i = 0; i < e->n_bills; i++) {
+        const em_bill *b = &e->bills[i];
+        if (b->start == ESPI_NONE && e->up[b->up].selected)
+            return eg_errf(err, EG_EDATA, NULL, 0, 0,
+                           "%s: bill %s has no billing period (a line-items CSV does not say "
+                           "it; give the billing-history CSV or the bill itself as well)",
+                           b->src, b->key);
+    }
+    return 0;
 }
 
 /* A message naming the usage points the scan found. */
@@ -326,6 +531,7 @@ int tr_emit_begin(tr_emit *e, espi_writer *w, eg_err *err)
     espi_feed_head *h = NULL;
     char *sidkey = NULL, feed_bare[37];
     int rc = 0;
+    if ((rc = check_bill_periods(e, err))) return rc;
     if (e->first_start == ESPI_NONE) return no_data_error(e, err);
     e->w = w;
     e->updated = e->o.updated != ESPI_NONE ? e->o.updated : e->last_end;
@@ -335,6 +541,7 @@ int tr_emit_begin(tr_emit *e, espi_writer *w, eg_err *err)
     /* channels in key order, so the order of the inputs cannot change the feed */
     qsort(e->ch, (size_t)e->n_ch, sizeof e->ch[0], cmp_channel);
     for (int i = 0; i < e->n_ch; i++) e->ch[i].st.channel.index = i;
+    if (e->n_bills) qsort(e->bills, (size_t)e->n_bills, sizeof e->bills[0], cmp_bill);
     for (int i = 0; i < TR_MAX_CHANNELS; i++) e->map[i] = MAP_UNDECLARED;
     subscription_key(e, sidkey, EMIT_SID_KEY_MAX);
     espi_uuid5_bare(sidkey, e->sid);
@@ -380,7 +587,7 @@ static int write_usage_point(tr_emit *e, em_up *p, eg_err *err)
     int rc;
     snprintf(title, sizeof title, "Usage point %s", p->key);
     entry_for(e, title, bare, "%s:up", p->key);
-    espi_links_usage_point(&e->e, e->base, e->sid, p->id, e->ltp, 0, 0);
+    espi_links_usage_point(&e->e, e->base, e->sid, p->id, e->ltp, p->bills > 0, 0);
     espi_usage_point_init(&up);
     up.service_kind = p->service_kind;
     up.status = 1;
@@ -466,11 +673,17 @@ static int write_channel(void *ctx, const tr_channel *ch, eg_err *err)
 /* Write the channel's buffered day as one IntervalBlock and empty it. */
 static int flush_day(tr_emit *e, em_chan *c, eg_err *err)
 {
-    char bare[37], date[16], title[ESPI_STR256 + 16];
+    char bare[37], date[16], title[ESPI_STR256 + 48];
     int rc;
     if (c->day == ESPI_NONE || c->n == 0) return 0;
     date_text(e->o.tz, c->day_start, date);
-    snprintf(title, sizeof title, "%s %s", c->st.channel.name, date);
+    if (c->multi_day) {
+        char last[16];
+        date_text(e->o.tz, c->day_end, last);
+        snprintf(title, sizeof title, "%s %s to %s", c->st.channel.name, date, last);
+    } else {
+        snprintf(title, sizeof title, "%s %s", c->st.channel.name, date);
+    }
     entry_for(e, title, bare, "%s:ib:%s", c->st.channel.key, date);
     espi_links_interval_block(&e->e, e->base, e->sid, e->up[c->up].id, c->mrid, bare);
     espi_interval_block b;
@@ -481,9 +694,10 @@ static int flush_day(tr_emit *e, em_chan *c, eg_err *err)
     if ((rc = espi_writer_interval_block(e->w, &e->e, &b, err))) return rc;
     e->entries++;
     c->st.blocks++;
-    if (b.interval.duration != 86400) c->st.dst_blocks++;
+    if (!c->multi_day && b.interval.duration != 86400) c->st.dst_blocks++;
     c->n = 0;
     c->day = ESPI_NONE;
+    c->multi_day = 0;
     return 0;
 }
 
@@ -538,6 +752,16 @@ static int check_reading(const tr_emit *e, const em_chan *c, const tr_reading *r
     return 0;
 }
 
+/* Does r run from the local midnight that opens c's (empty) day buffer to a
+ * later local midnight?  Such a reading (a billing period) gets its own block. */
+static int whole_local_days(const tr_emit *e, const em_chan *c, const tr_reading *r)
+{
+    tr_tm t;
+    if (c->n != 0 || r->start != c->day_start) return 0;
+    tr_tz_local(e->o.tz, r->start + r->duration, &t);
+    return t.hour == 0 && t.min == 0 && t.sec == 0;
+}
+
 static int write_reading(void *ctx, const tr_reading *r, eg_err *err)
 {
     tr_emit *e = ctx;
@@ -551,11 +775,16 @@ static int write_reading(void *ctx, const tr_reading *r, eg_err *err)
     if ((rc = open_day(e, c, r->start, r->line, err))) return rc;
     if (r->start + r->duration > c->day_end) {
         char a[32];
-        espi_time_format(r->start, a, sizeof a);
-        return eg_errf(err, EG_EDATA, input_name(e), r->line, 0,
-                       "reading of %s at %s lasts %lld s and crosses local midnight in %s "
-                       "(expected intervals inside one local day)", c->st.channel.key, a,
-                       (long long)r->duration, tr_tz_name(e->o.tz));
+        if (whole_local_days(e, c, r)) {
+            c->day_end = r->start + r->duration;  /* a block of its own */
+            c->multi_day = 1;
+        } else {
+            espi_time_format(r->start, a, sizeof a);
+            return eg_errf(err, EG_EDATA, input_name(e), r->line, 0,
+                           "reading of %s at %s lasts %lld s and crosses local midnight in %s "
+                           "(expected intervals inside one local day, or whole local days)",
+                           c->st.channel.key, a, (long long)r->duration, tr_tz_name(e->o.tz));
+        }
     }
     espi_interval_reading ir;
     espi_interval_reading_init(&ir);
@@ -580,12 +809,137 @@ static int write_reading(void *ctx, const tr_reading *r, eg_err *err)
     return 0;
 }
 
+/* The write pass only checks it reads what the scan read: bills are
+ * written, merged, by tr_emit_end(). */
+static int write_bill_seen(void *ctx, const tr_bill *in, eg_err *err)
+{
+    tr_emit *e = ctx;
+    int i = find_bill(e, in->key);
+    if (i < 0 || !e->w)
+        return eg_errf(err, EG_ESOFTWARE, input_name(e), in->line, 0,
+                       "bill %s was not seen by the scan (the two passes read different data?)",
+                       in->key);
+    e->bills[i].seen++;
+    return 0;
+}
+
 void tr_emit_write_sink(tr_emit *e, tr_sink *out)
 {
     out->ctx = e;
     out->channel = write_channel;
     out->reading = write_reading;
     out->skip = NULL;
+    out->bill = write_bill_seen;
+}
+
+static int64_t pow10i(int p)
+{
+    int64_t v = 1;
+    while (p-- > 0) v *= 10;
+    return v;
+}
+
+/* LineItem measurement and unitCost of a tr_line_item.  Wh and W quantities
+ * are written the way bills print them, in kWh / kW (powerOfTenMultiplier
+ * 3) when whole, else in the largest whole power of ten (15.3 kW = 153 x
+ * 10^2 W); their unit_cost is per kWh / kW (emit.h) and is scaled to that
+ * unit, or left out when it would not be a whole number of
+ * hundred-thousandths.  Other units are written as given. */
+static void item_measurement(const tr_line_item *it, espi_line_item *li)
+{
+    int64_t q = it->quantity, uc = it->unit_cost;
+    if (q == ESPI_NONE || it->quantity_uom == ESPI_NONE) return;
+    li->measurement.uom = it->quantity_uom;
+    if (it->quantity_uom != ESPI_UOM_WH && it->quantity_uom != ESPI_UOM_W) {
+        li->measurement.power_of_ten_multiplier = 0;
+        li->measurement.value = q;
+        li->unit_cost = uc;
+        return;
+    }
+    int p = 3;
+    while (p > 0 && q % pow10i(p) != 0) p--;
+    li->measurement.power_of_ten_multiplier = p;
+    li->measurement.value = q / pow10i(p);
+    if (uc != ESPI_NONE && uc > -INT64_MAX / 1000 && uc < INT64_MAX / 1000 &&
+        (uc * pow10i(p)) % 1000 == 0)
+        li->unit_cost = uc * pow10i(p) / 1000;
+}
+
+/* ESPI commodity of a usage point's service kind (bills say no more). */
+static int64_t commodity_of(int64_t service_kind)
+{
+    switch (service_kind) {
+    case ESPI_SERVICE_ELECTRICITY: return ESPI_COMMODITY_ELECTRICITY_SECONDARY;
+    case ESPI_SERVICE_GAS: return ESPI_COMMODITY_NATURAL_GAS;
+    case ESPI_SERVICE_WATER: return ESPI_COMMODITY_POTABLE_WATER;
+    default: return ESPI_NONE;
+    }
+}
+
+static void summary_measurement(espi_summary_measurement *m, int64_t uom, int64_t value)
+{
+    if (value == ESPI_NONE) return;
+    m->power_of_ten_multiplier = 0;
+    m->uom = uom;
+    m->value = value;
+}
+
+/* One UsageSummary: billLastPeriod = the current charges; every charge and
+ * credit is a LineItem and costAdditionalLastPeriod is their sum (emit.h). */
+static int write_usage_summary(tr_emit *e, const em_bill *b, eg_err *err)
+{
+    em_up *p = &e->up[b->up];
+    char bare[37], from[16], to[16], title[ESPI_STR256];
+    espi_usage_summary us;
+    int rc;
+    if (!p->written && (rc = write_usage_point(e, p, err))) return rc;
+    date_text(e->o.tz, b->start, from);
+    date_text(e->o.tz, b->start + b->duration, to);
+    snprintf(title, sizeof title, "Bill for %s to %s", from, to);
+    entry_for(e, title, bare, "%s:us", b->key);
+    espi_links_usage_summary(&e->e, e->base, e->sid, p->id, bare);
+    espi_usage_summary_init(&us);
+    us.billing_period.start = b->start;
+    us.billing_period.duration = b->duration;
+    us.bill_last_period = b->total;
+    us.cost_additional_last_period = items_sum(b->items, b->n_items);
+    for (int i = 0; i < b->n_items; i++) {
+        espi_line_item *li = &e->li[i];
+        espi_line_item_init(li);
+        li->amount = b->items[i].amount;
+        snprintf(li->note, sizeof li->note, "%s", b->items[i].note);
+        li->item_kind = b->items[i].item_kind;
+        item_measurement(&b->items[i], li);
+    }
+    us.line_items = e->li;
+    us.n_line_items = (size_t)b->n_items;
+    us.currency = b->currency;
+    summary_measurement(&us.overall_consumption_last_period, ESPI_UOM_WH, b->consumption);
+    summary_measurement(&us.peak_demand, ESPI_UOM_W, b->peak_demand);
+    us.quality_of_reading = ESPI_QUALITY_REVENUE;
+    us.status_time_stamp = b->statement_date != ESPI_NONE ? b->statement_date : b->start + b->duration;
+    us.commodity = commodity_of(p->service_kind);
+    if ((rc = espi_writer_usage_summary(e->w, &e->e, &us, err))) return rc;
+    e->entries++;
+    e->bill_stats.bills++;
+    if (b->consumption != ESPI_NONE) e->bill_stats.consumption += b->consumption;
+    if (b->total != ESPI_NONE) e->bill_stats.total += b->total;
+    return 0;
+}
+
+static int write_bills(tr_emit *e, eg_err *err)
+{
+    int rc = 0;
+    for (int i = 0; i < e->n_bills && !rc; i++) {
+        const em_bill *b = &e->bills[i];
+        if (!e->up[b->up].selected) continue;
+        if (!b->seen)
+            return eg_errf(err, EG_ESOFTWARE, NULL, 0, 0,
+                           "bill %s was not seen by the write pass (the two passes read different "
+                           "data?)", b->key);
+        rc = write_usage_summary(e, b, err);
+    }
+    return rc;
 }
 
 int tr_emit_end(tr_emit *e, eg_err *err)
@@ -593,6 +947,7 @@ int tr_emit_end(tr_emit *e, eg_err *err)
     int rc = 0;
     if (!e->w) return eg_errf(err, EG_EUSAGE, NULL, 0, 0, "tr_emit_end before tr_emit_begin");
     for (int i = 0; i < e->n_ch && !rc; i++) rc = flush_day(e, &e->ch[i], err);
+    if (!rc) rc = write_bills(e, err);
     if (!rc) rc = espi_writer_end_feed(e->w, err);
     return rc;
 }
@@ -617,4 +972,9 @@ int64_t tr_emit_entries(const tr_emit *e)
 int64_t tr_emit_updated(const tr_emit *e)
 {
     return e->updated;
+}
+
+const tr_emit_bill_stats *tr_emit_bill_info(const tr_emit *e)
+{
+    return &e->bill_stats;
 }

@@ -14,7 +14,23 @@
  *                  tr_channel (phase is 0 "none": no source tells it);
  *   IntervalBlock  one per channel and LOCAL day (tr_tz_day_bounds, so 23-
  *                  and 25-hour days), interval = the day's bounds, holding
- *                  the readings that start that day, in order.
+ *                  the readings that start that day, in order; a reading of
+ *                  whole local days (a billing period) gets a block of its own;
+ *   UsageSummary   one per bill key (tr_bill), merged over the inputs that
+ *                  carry it, after the IntervalBlocks, in key order:
+ *                  billingPeriod, billLastPeriod = the bill's current charges,
+ *                  every charge and credit as a costAdditionalDetailLastPeriod
+ *                  LineItem and costAdditionalLastPeriod = their sum (the XSD:
+ *                  the details "in total add up to costAdditionalLastPeriod";
+ *                  no charge is singled out as "not additional", so the sum is
+ *                  the current charges when the bill adds up), currency,
+ *                  overallConsumptionLastPeriod (Wh), peakDemand (W),
+ *                  qualityOfReading 19 "revenue-quality" (billed values),
+ *                  statusTimeStamp = the statement date (else the period end),
+ *                  commodity from the usage point's service kind.  A LineItem
+ *                  quantity in Wh or W is written in kWh / kW when whole, and
+ *                  tr_line_item.unit_cost is then read per kWh / kW -- the unit
+ *                  bills quote rates in, which keeps $0.0875/kWh exact (8750).
  *
  * Two passes.  Ids, links and timestamps must be known before the first
  * byte is written, and they depend on the whole input (the subscription id
@@ -28,21 +44,22 @@
  *     tr_emit_end(e, &err);                            -- last day blocks, </feed>
  *     tr_emit_free(e);
  *
- * The scan keeps O(channels) state; the write pass buffers only the current
+ * The scan keeps O(channels + bills) state; the write pass buffers only the current
  * local day of each channel (at most TR_EMIT_MAX_DAY_READINGS readings), so
  * memory does not grow with the input.  Both passes must see the same data:
  * a channel or usage point missing from the scan is an internal error.
  *
  * Determinism.  Ids are espi_uuid5 of keys built from the translators'
  * stable keys: "<usage point>:up", "<channel>:mr", "<channel>:rt",
- * "<channel>:ib:YYYY-MM-DD", "ltp:<zone>", and "subscription:<usage point
+ * "<channel>:ib:YYYY-MM-DD", "<bill>:us", "ltp:<zone>", and "subscription:<usage point
  * keys, sorted, joined by ','>" for the subscription.  published/updated of
  * every entry and the feed are opts.updated, or the end of the data (the
  * latest reading end).  Nothing reads the clock, so the same input gives
  * byte-identical output.
  *
  * Checks (EG_EDATA, "file:line: ..."): a channel key declared again with
- * different facts; a reading at or before the end of the channel's previous
+ * different facts; a bill whose inputs disagree (period, total, kWh, item
+ * sums) or that no input gives a billing period; a reading at or before the end of the channel's previous
  * reading (two readings at one instant, overlapping inputs -- give inputs
  * in time order); a reading that crosses local midnight.  Gaps stay gaps:
  * nothing is ever invented. */
@@ -60,6 +77,7 @@
 #define TR_EMIT_MAX_CHANNELS 64          /* distinct channel keys in one feed */
 #define TR_EMIT_MAX_USAGE_POINTS 32      /* distinct usage point keys in one feed */
 #define TR_EMIT_MAX_DAY_READINGS 100000  /* readings of one channel in one local day */
+#define TR_EMIT_MAX_BILLS 20000          /* distinct bill keys in one feed */
 
 typedef struct tr_emit tr_emit;
 
@@ -84,6 +102,13 @@ typedef struct tr_emit_channel_stats {
     int64_t gaps;               /* places where a reading did not start at the previous end */
     int64_t first_start, last_end; /* from the scan; ESPI_NONE without readings */
 } tr_emit_channel_stats;
+
+/* The UsageSummaries that went out (tr_emit_bill_info). */
+typedef struct tr_emit_bill_stats {
+    int64_t bills;              /* UsageSummary entries written */
+    int64_t consumption;        /* exact sum of their consumption, Wh */
+    int64_t total;              /* exact sum of billLastPeriod, hundred-thousandths */
+} tr_emit_bill_stats;
 
 /* Defaults: no zone, default base, updated from the data, all usage points. */
 void tr_emit_opts_init(tr_emit_opts *o);
@@ -122,5 +147,8 @@ int64_t tr_emit_entries(const tr_emit *e);
 
 /* The instant used for published/updated (valid after tr_emit_begin). */
 int64_t tr_emit_updated(const tr_emit *e);
+
+/* Bills written (complete after tr_emit_end).  Valid until tr_emit_free(). */
+const tr_emit_bill_stats *tr_emit_bill_info(const tr_emit *e);
 
 #endif

@@ -43,3 +43,13 @@ for src in "$root/samples/smarthub"/*.json "$root/samples/smarthub"/*.csv; do
     name=$(basename "$src"); name=${name%.*}
     "$espigate" translate --quiet --tz America/Chicago -o "$dir/$name.expected.xml" "$src"
 done
+
+# coop-bill: US Central dates (--tz America/Chicago); the history goes together
+# with its line items (one bill = one UsageSummary, merged), the bill text alone.
+dir=${out:-$root/samples/coop-bill}
+mkdir -p "$dir"
+bills=$root/samples/coop-bill
+"$espigate" translate --quiet --tz America/Chicago -o "$dir/billing_history_24mo.expected.xml" \
+    "$bills/billing_history_24mo.csv" "$bills/billing_line_items_24mo.csv"
+"$espigate" translate --quiet --tz America/Chicago -o "$dir/bill_2025-01-20.layout.expected.xml" \
+    "$bills/bill_2025-01-20.layout.txt"

@@ -451,9 +451,218 @@ static void test_emit_usage_point_selection(void **state)
     tr_tz_free(tz);
 }
 
+/* ---- bills ------------------------------------------------------------------------- */
+
+/* One input of the bill tests: an optional billing-period reading on the
+ * billed-kWh channel, then a bill. */
+typedef struct bill_input {
+    const char *name;
+    int64_t start, duration;       /* reading + bill period; ESPI_NONE: neither */
+    tr_bill bill;
+} bill_input;
+
+static int play_bill(const bill_input *in, const tr_sink *sink, eg_err *err)
+{
+    int rc;
+    if (in->start != ESPI_NONE) {
+        tr_channel c = channel(0, "b:1:billed-kwh", "b:1", ESPI_FLOW_FORWARD, ESPI_NONE);
+        c.interval_length = 2592000;
+        c.measuring_period = ESPI_NONE;
+        tr_reading r = {0, in->start, in->duration, in->bill.consumption, ESPI_NONE, ESPI_NONE, 0, 2};
+        if ((rc = sink->channel(sink->ctx, &c, err)) || (rc = sink->reading(sink->ctx, &r, err)))
+            return rc;
+    }
+    return sink->bill(sink->ctx, &in->bill, err);
+}
+
+static int emit_bills(const bill_input *in, int n, const tr_tz *tz, mem *out, eg_err *err)
+{
+    tr_sink sink;
+    tr_emit_opts o;
+    espi_writer_opts wo = {1};
+    espi_writer *w = NULL;
+    int rc = 0;
+    tr_emit_opts_init(&o);
+    o.tz = tz;
+    tr_emit *e = tr_emit_new(&o, err);
+    if (!e) return err->code;
+    tr_emit_scan_sink(e, &sink);
+    for (int i = 0; i < n && !rc; i++) {
+        tr_emit_begin_input(e, in[i].name);
+        rc = play_bill(&in[i], &sink, err);
+    }
+    if (rc) goto done;
+    if (!(w = espi_writer_open_io(mem_write, out, &wo, err))) { rc = err->code; goto done; }
+    if ((rc = tr_emit_begin(e, w, err))) goto done;
+    tr_emit_write_sink(e, &sink);
+    for (int i = 0; i < n && !rc; i++) {
+        tr_emit_begin_input(e, in[i].name);
+        rc = play_bill(&in[i], &sink, err);
+    }
+    if (rc || (rc = tr_emit_end(e, err))) goto done;
+    assert_int_equal(tr_emit_bill_info(e)->bills, 1);
+    rc = espi_writer_close(w, err);
+    w = NULL;
+done:
+    espi_writer_abort(w);
+    tr_emit_free(e);
+    return rc;
+}
+
+static tr_line_item item(const char *note, int64_t amount, int64_t kind)
+{
+    tr_line_item it;
+    memset(&it, 0, sizeof it);
+    snprintf(it.note, sizeof it.note, "%s", note);
+    it.amount = amount;
+    it.item_kind = kind;
+    it.quantity = it.quantity_uom = it.unit_cost = ESPI_NONE;
+    return it;
+}
+
+/* A March 2024 bill (crosses spring forward) from a "history" input with
+ * plain items and a "line items" input without period but with quantities. */
+static void two_bill_inputs(const tr_tz *tz, bill_input in[2], tr_line_item plain[2],
+                            tr_line_item detailed[2])
+{
+    int64_t start, end;
+    assert_int_equal(tr_tz_day_bounds(tz, 2024, 3, 1, &start, NULL), 0);
+    assert_int_equal(tr_tz_day_bounds(tz, 2024, 4, 1, &end, NULL), 0);
+    plain[0] = item("Facility Charge", 3800000, ESPI_ITEM_DELIVERY_FEE);
+    plain[1] = item("Energy Charge", 45028000, ESPI_ITEM_USAGE_FEE);
+    detailed[0] = plain[0];
+    detailed[1] = plain[1];
+    detailed[1].quantity = 5146000;
+    detailed[1].quantity_uom = ESPI_UOM_WH;
+    detailed[1].unit_cost = 8750; /* per kWh */
+    memset(in, 0, 2 * sizeof *in);
+    for (int i = 0; i < 2; i++) {
+        tr_bill *b = &in[i].bill;
+        snprintf(b->usage_point, sizeof b->usage_point, "b:1");
+        snprintf(b->key, sizeof b->key, "b:1:2024-04-08");
+        b->statement_date = end + 7 * 86400;
+        b->consumption = b->peak_demand = b->bill_total = b->currency = ESPI_NONE;
+        b->line = 2;
+    }
+    in[0].name = "history.csv";
+    in[0].start = in[0].bill.start = start;
+    in[0].duration = in[0].bill.duration = end - start;
+    in[0].bill.consumption = 5146000;
+    in[0].bill.peak_demand = 15300;
+    in[0].bill.bill_total = 48828000;
+    in[0].bill.currency = ESPI_CURRENCY_USD;
+    in[0].bill.items = plain;
+    in[0].bill.n_items = 2;
+    in[1].name = "items.csv";
+    in[1].start = in[1].duration = in[1].bill.start = in[1].bill.duration = ESPI_NONE;
+    in[1].bill.items = detailed;
+    in[1].bill.n_items = 2;
+}
+
+#define US "/a:feed/a:entry/a:content/e:UsageSummary"
+
+static void test_emit_bill_from_two_inputs_is_one_usage_summary(void **state)
+{
+    (void)state;
+    tr_tz *tz = chicago();
+    bill_input in[2];
+    tr_line_item plain[2], detailed[2];
+    mem m = {0};
+    eg_err err;
+    two_bill_inputs(tz, in, plain, detailed);
+    assert_int_equal(emit_bills(in, 2, tz, &m, &err), 0);
+    doc x = parse(&m);
+    assert_int_equal((int)xnum(&x, "count(" US ")"), 1);
+    assert_int_equal((int64_t)xnum(&x, US "/e:billingPeriod/e:duration"), 31 * 86400 - 3600);
+    assert_int_equal((int64_t)xnum(&x, US "/e:billLastPeriod"), 48828000);
+    assert_int_equal((int64_t)xnum(&x, US "/e:costAdditionalLastPeriod"),
+                     (int64_t)xnum(&x, "sum(" US "/e:costAdditionalDetailLastPeriod/e:amount)"));
+    /* the detailed items won: 5146 kWh at 8750 hundred-thousandths per kWh */
+    assert_int_equal((int)xnum(&x, US "/e:costAdditionalDetailLastPeriod[e:note='Energy Charge']"
+                                   "/e:measurement/e:powerOfTenMultiplier"), 3);
+    assert_int_equal((int)xnum(&x, US "/e:costAdditionalDetailLastPeriod[e:note='Energy Charge']"
+                                   "/e:measurement/e:value"), 5146);
+    assert_int_equal((int)xnum(&x, US "/e:costAdditionalDetailLastPeriod[e:note='Energy Charge']"
+                                   "/e:unitCost"), 8750);
+    assert_int_equal((int64_t)xnum(&x, US "/e:overallConsumptionLastPeriod/e:value"), 5146000);
+    assert_int_equal((int)xnum(&x, US "/e:peakDemand/e:uom"), ESPI_UOM_W);
+    assert_int_equal((int)xnum(&x, US "/e:qualityOfReading"), ESPI_QUALITY_REVENUE);
+    assert_int_equal((int64_t)xnum(&x, US "/e:statusTimeStamp"), in[0].bill.statement_date);
+    assert_int_equal((int)xnum(&x, US "/e:currency"), 840);
+    assert_int_equal((int)xnum(&x, US "/e:commodity"), 1);
+    /* the UsagePoint links its UsageSummary collection, which is the summary's up */
+    char *up = xstr(&x, "/a:feed/a:entry[a:content/e:UsageSummary]/a:link[@rel='up']/@href");
+    assert_int_equal((int)xnum(&x, "count(/a:feed/a:entry[a:content/e:UsagePoint]/a:link"
+                                   "[@rel='related'][@href='%s'])", up), 1);
+    free(up);
+    /* the month-long reading has an IntervalBlock of its own */
+    assert_int_equal((int)xnum(&x, "count(" IB ")"), 1);
+    assert_int_equal((int64_t)xnum(&x, IB "/e:interval/e:duration"), 31 * 86400 - 3600);
+    unparse(&x);
+    free(m.p);
+    tr_tz_free(tz);
+}
+
+static void test_emit_bill_inputs_that_disagree_are_refused(void **state)
+{
+    (void)state;
+    tr_tz *tz = chicago();
+    bill_input in[2];
+    tr_line_item plain[2], detailed[2];
+    mem m = {0};
+    eg_err err;
+    two_bill_inputs(tz, in, plain, detailed);
+    detailed[1].amount += 1000; /* a cent more in the line items */
+    assert_int_equal(emit_bills(in, 2, tz, &m, &err), EG_EDATA);
+    assert_non_null(strstr(err.msg, "line items sum to"));
+    assert_non_null(strstr(err.msg, "history.csv:2"));
+    two_bill_inputs(tz, in, plain, detailed);
+    in[1].bill.bill_total = 1;
+    assert_int_equal(emit_bills(in, 2, tz, &m, &err), EG_EDATA);
+    assert_non_null(strstr(err.msg, "total of current charges"));
+    free(m.p);
+    tr_tz_free(tz);
+}
+
+static void test_emit_bill_without_period_is_refused(void **state)
+{
+    (void)state;
+    tr_tz *tz = chicago();
+    bill_input in[2];
+    tr_line_item plain[2], detailed[2];
+    mem m = {0};
+    eg_err err;
+    two_bill_inputs(tz, in, plain, detailed);
+    assert_int_equal(emit_bills(&in[1], 1, tz, &m, &err), EG_EDATA);
+    assert_non_null(strstr(err.msg, "no billing period"));
+    assert_null(m.p);
+    tr_tz_free(tz);
+}
+
+static void test_emit_reading_of_days_must_run_midnight_to_midnight(void **state)
+{
+    (void)state;
+    tr_tz *tz = chicago();
+    bill_input in[2];
+    tr_line_item plain[2], detailed[2];
+    mem m = {0};
+    eg_err err;
+    two_bill_inputs(tz, in, plain, detailed);
+    in[0].start += 3600;
+    in[0].bill.start += 3600;
+    assert_int_equal(emit_bills(in, 1, tz, &m, &err), EG_EDATA);
+    assert_non_null(strstr(err.msg, "crosses local midnight"));
+    free(m.p);
+    tr_tz_free(tz);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_emit_bill_from_two_inputs_is_one_usage_summary),
+        cmocka_unit_test(test_emit_bill_inputs_that_disagree_are_refused),
+        cmocka_unit_test(test_emit_bill_without_period_is_refused),
+        cmocka_unit_test(test_emit_reading_of_days_must_run_midnight_to_midnight),
         cmocka_unit_test(test_emit_spring_forward_day_is_one_block_of_92),
         cmocka_unit_test(test_emit_fall_back_day_is_one_block_of_100),
         cmocka_unit_test(test_emit_local_time_parameters_chicago),
