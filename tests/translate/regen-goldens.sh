@@ -24,3 +24,13 @@ for format in smt; do
         "$espigate" translate --quiet -o "$dir/$name.expected.xml" "$src"
     done
 done
+
+# xlsx: co-op spreadsheet exports carry no zone, so they are translated with
+# --tz America/Chicago (samples/xlsx/README.md); the inputs themselves come
+# from tests/translate/make-xlsx.py.
+dir=${out:-$root/samples/xlsx}
+mkdir -p "$dir"
+for src in "$root/samples/xlsx"/*.xlsx; do
+    name=$(basename "$src" .xlsx)
+    "$espigate" translate --quiet --tz America/Chicago -o "$dir/$name.expected.xml" "$src"
+done
