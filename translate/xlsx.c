@@ -61,7 +61,9 @@
  * without a date takes the row's Date; an End of 00:00 after a later Start
  * is midnight of the next day.  Wall clock -> UTC with tr_tz_local_to_utc.
  * The interval length L of a meter is End - Start of its first row, or the
- * gap between its first two rows (its first row waits for the second).
+ * largest of 1 day, 60, 30, 20, 15, 10, 5, 3, 2, 1 minutes dividing the gap
+ * between its first two rows (its first row waits for the second; a row
+ * missing between them stays a gap).
  * L == 1 day makes daily readings (23/25-hour days on DST days).  Like
  * smt.c, a row's UTC start is chosen among its Start read both ways (first
  * and second occurrence of a repeated hour) and End - L read both ways: the
@@ -1088,15 +1090,28 @@ static int emit_row(xlsx *x, chan *c, const rowdata *d)
     return x->sink->reading(x->sink->ctx, &rd, x->err);
 }
 
-static int check_length(xlsx *x, const chan *c, int64_t len, long line, long from_line)
+/* The interval lengths we accept: ESPI's measuring periods. */
+static const int64_t lengths[] = {86400, 3600, 1800, 1200, 900, 600, 300, 180, 120, 60};
+#define N_LENGTHS (sizeof lengths / sizeof lengths[0])
+
+/* Interval length from End - Start (exact) or from the gap between a
+ * meter's first two rows (the largest accepted length dividing the gap, so
+ * a missing or dropped row between them leaves a gap, not a longer
+ * interval).  0 ok (*len set), SKIPPED, <0 stop. */
+static int settle_length(xlsx *x, const chan *c, int64_t span, long line, long from_line,
+                         int64_t *len)
 {
-    if (len > 0 && len <= 86400 && len % 60 == 0 && 86400 % len == 0) return 0;
+    for (size_t i = 0; i < N_LENGTHS; i++)
+        if (from_line ? span > 0 && span % lengths[i] == 0 : span == lengths[i])
+            return *len = lengths[i], 0;
     if (from_line)
         return problem_rc(ROW_PROBLEM(x, line, "meter %s: %lld seconds from row %ld to row %ld "
-                                               "(expected rows 5, 15, 30 or 60 minutes or a day "
-                                               "apart)", c->meter, (long long)len, from_line, line));
-    return problem_rc(ROW_PROBLEM(x, line, "meter %s: end - start is %lld seconds (expected 5, 15, "
-                                           "30 or 60 minutes or a day)", c->meter, (long long)len));
+                                               "(expected rows a multiple of 1, 5, 15, 30 or 60 "
+                                               "minutes or a day apart, in time order)",
+                                      c->meter, (long long)span, from_line, line));
+    return problem_rc(ROW_PROBLEM(x, line, "meter %s: end - start is %lld seconds (expected 1, 5, "
+                                           "15, 30 or 60 minutes or a day)", c->meter,
+                                  (long long)span));
 }
 
 /* A parsed data row: settle the meter's interval length, then emit. */
@@ -1107,18 +1122,17 @@ static int handle_row(xlsx *x, const rowdata *d)
     if ((rc = find_channel(x, d->meter, d->line, &c))) return rc;
     if (c->len == 0) {
         if (d->has_s && d->has_e) {
-            if ((rc = check_length(x, c, d->we - d->ws, d->line, 0))) return rc < 0 ? rc : 0;
-            c->len = d->we - d->ws;
+            if ((rc = settle_length(x, c, d->we - d->ws, d->line, 0, &c->len)))
+                return rc < 0 ? rc : 0;
         } else if (!c->has_pending) {
             c->pending = *d;
             c->has_pending = 1;
             return 0;
         } else {
             const rowdata *p = &c->pending;
-            int64_t len = (d->has_s ? d->ws : d->we) - (p->has_s ? p->ws : p->we);
-            if (d->has_s != p->has_s) len = 0;
-            if ((rc = check_length(x, c, len, d->line, p->line))) return rc < 0 ? rc : 0;
-            c->len = len;
+            int64_t span = (d->has_s ? d->ws : d->we) - (p->has_s ? p->ws : p->we);
+            if (d->has_s != p->has_s) span = 0;
+            if ((rc = settle_length(x, c, span, d->line, p->line, &c->len))) return rc < 0 ? rc : 0;
         }
         if ((rc = declare(x, c))) return rc;
         if (c->has_pending) {
