@@ -422,6 +422,22 @@ static void test_xlsx_naive_end_labels_on_fall_back_are_accepted(void **state)
     assert_int_equal(f->k->r[2].start, utc(f, 2024, 11, 3, 1, 0, 1));
 }
 
+static void test_xlsx_wrong_start_label_follows_the_end(void **state)
+{
+    fixture *f = *state;
+    /* the SMT trap: the first repeated row says Start 02:00 but End 01:15 (right) */
+    const char *sheet = SHEET(
+        ROW("1", IS("A1", "Date") IS("B1", "Start Time") IS("C1", "End Time") IS("D1", "kWh"))
+        ROW("2", IS("A2", "11/3/2024") IS("B2", "01:30") IS("C2", "01:45") N("D2", "1"))
+        ROW("3", IS("A3", "11/3/2024") IS("B3", "01:45") IS("C3", "01:00") N("D3", "1"))
+        ROW("4", IS("A4", "11/3/2024") IS("B4", "02:00") IS("C4", "01:15") N("D4", "2"))
+        ROW("5", IS("A5", "11/3/2024") IS("B5", "01:15") IS("C5", "01:30") N("D5", "3")));
+    assert_int_equal(run_book(f, NULL, sheet), 0);
+    assert_int_equal(f->k->n, 4);
+    expect_contiguous(f, 900);
+    assert_int_equal(f->k->r[2].start, utc(f, 2024, 11, 3, 1, 0, 1));
+}
+
 static void test_xlsx_midnight_end_and_title_rows(void **state)
 {
     fixture *f = *state;
@@ -671,6 +687,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_xlsx_cell_types_and_shared_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xlsx_read_datetime_is_end_and_fold_by_row_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xlsx_naive_end_labels_on_fall_back_are_accepted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xlsx_wrong_start_label_follows_the_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xlsx_midnight_end_and_title_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xlsx_gap_stays_gap_and_spring_blank_is_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xlsx_daily_rows_make_23_and_25_hour_days, setup, teardown),
