@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make-xlsx.py -- write the synthetic co-op spreadsheet exports in samples/xlsx/.
 
-    python3 tests/translate/make-xlsx.py [OUTDIR]      (default: samples/xlsx of this checkout)
+    python3 tests/translate/make-xlsx.py [--totals] [OUTDIR]  (default: samples/xlsx of this checkout)
+    python3 tests/translate/make-xlsx.py --fuzz-seeds tests/fuzz/corpus/xlsx
 
 No real co-op workbook exists in ../shared, so these two files are built to look like
 what a co-op's meter data system sends when a member asks for interval data "in Excel":
@@ -258,8 +259,34 @@ def hourly_text_book():
     return book, stats
 
 
+def fuzz_seeds(out):
+    """Small seeds for tests/fuzz/fuzz_xlsx.c: a whole stored workbook, and the
+    target's split form "sheet XML NUL sharedStrings XML" that skips the zip."""
+    os.makedirs(out, exist_ok=True)
+    book, _ = fifteen_minute_book()
+    book.rows = book.rows[:4] + book.rows[100:112]     # titles, header, the repeated hour
+    parts = list(book.parts())
+    with zipfile.ZipFile(os.path.join(out, "fall_back_stored.xlsx"), "w") as z:
+        for name, text in parts:
+            z.writestr(zipfile.ZipInfo(name, date_time=(2024, 11, 5, 8, 0, 0)), text)
+    sheet, sst = dict(parts)["xl/worksheets/sheet1.xml"], dict(parts)["xl/sharedStrings.xml"]
+    with open(os.path.join(out, "fall_back_split"), "wb") as f:
+        f.write(sheet.encode() + b"\0" + sst.encode())
+    book, _ = hourly_text_book()
+    book.rows = book.rows[:26]                          # the first meter's spring-forward night
+    used = max(int(v) for _, cells in book.rows for c in cells if 't="s"' in c
+               for v in [c.split("<v>")[1].split("<")[0]])
+    book.strings = book.strings[:used + 1]              # strings are numbered in row order
+    parts = dict(book.parts())
+    with open(os.path.join(out, "text_dates_split"), "wb") as f:
+        f.write(parts["xl/worksheets/sheet1.xml"].encode() + b"\0" +
+                parts["xl/sharedStrings.xml"].encode())
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
+    if len(sys.argv) == 3 and sys.argv[1] == "--fuzz-seeds":
+        return fuzz_seeds(sys.argv[2])
     args = [a for a in sys.argv[1:] if a != "--totals"]
     out = args[0] if args else os.path.join(here, "..", "..", "samples", "xlsx")
     os.makedirs(out, exist_ok=True)

@@ -26,8 +26,17 @@ TZ_OPT=(--tz America/Chicago)
 # ---- the samples are what the generator writes ---------------------------------
 run python3 "$ESPIGATE_SRC/tests/translate/make-xlsx.py" "$TMP/gen"
 expect_rc "make-xlsx.py runs" 0
+# same parts with the same bytes (the zip itself may differ with another zlib)
+same_parts() {
+    python3 - "$1" "$2" <<'PY'
+import sys, zipfile
+a, b = (zipfile.ZipFile(p) for p in sys.argv[1:3])
+sys.exit(0 if [(i.filename, a.read(i)) for i in a.infolist()] ==
+         [(i.filename, b.read(i)) for i in b.infolist()] else 1)
+PY
+}
 for f in "$fifteen" "$hourly"; do
-    cmp -s "$f" "$TMP/gen/$(basename "$f")" && ok "$(basename "$f") is make-xlsx.py's output" ||
+    same_parts "$f" "$TMP/gen/$(basename "$f")" && ok "$(basename "$f") is make-xlsx.py's output" ||
         not_ok "$(basename "$f") is make-xlsx.py's output" "rerun tests/translate/make-xlsx.py and commit"
 done
 
