@@ -1117,7 +1117,7 @@ static int settle_length(xlsx *x, const chan *c, int64_t span, long line, long f
 /* A parsed data row: settle the meter's interval length, then emit. */
 static int handle_row(xlsx *x, const rowdata *d)
 {
-    chan *c;
+    chan *c = NULL;
     int rc;
     if ((rc = find_channel(x, d->meter, d->line, &c))) return rc;
     if (c->len == 0) {
