@@ -72,7 +72,9 @@
  * before it; a row going back in time is refused.  Spring-forward rows with
  * no kWh are dropped (TR_SKIP_NONEXISTENT); blank kWh is a gap, not a zero.
  *
- * Values.  kWh parsed exactly at 3 decimals (Wh); Excel's float noise
+ * Values.  kWh parsed exactly at 3 decimals (Wh), text or number, with no
+ * thousands separators (a decimal comma "0,145" is refused, never read as
+ * 145 kWh); Excel's float noise
  * (0.145000000000001, 0.14499999999999999) is rounded half away from zero
  * to the Wh and the reading flagged TR_READING_ROUNDED.  Quality: estimated
  * (E, Est, Estimated, Y, Yes, True, 1, a TRUE boolean) -> 8 "estimated
@@ -918,9 +920,9 @@ static int parse_row(xlsx *x, const row *r, rowdata *d)
         return bad_cell(x, r, ROLE_QUALITY, "a quality flag (expected Actual/Estimated, A/E, Y/N "
                                             "or TRUE/FALSE)");
     if (k->kind == CELL_EMPTY) return 0; /* a gap */
-    unsigned flags = TR_DEC_EXPONENT | (k->kind == CELL_TEXT ? TR_DEC_THOUSANDS : 0u);
+    /* no TR_DEC_THOUSANDS: a text "0,145" (decimal comma) must not become 145 kWh */
     rc = k->kind == CELL_NUMBER || k->kind == CELL_TEXT
-             ? tr_dec_parse_str(k->text, 3, flags, &d->wh, &d->rounded) : TR_DEC_ESYNTAX;
+             ? tr_dec_parse_str(k->text, 3, TR_DEC_EXPONENT, &d->wh, &d->rounded) : TR_DEC_ESYNTAX;
     if (rc == TR_DEC_EEMPTY) return 0;
     if (rc != TR_DEC_OK || k->truncated)
         return bad_cell(x, r, ROLE_KWH, "a number of kWh (expected e.g. 0.145)");
@@ -1240,10 +1242,12 @@ static int end_cell(xlsx *x, cellstate *cs)
     const char *text = cs->raw;
     c->kind = CELL_TEXT;
     c->truncated = cs->truncated;
-    if (strcmp(cs->type, "s") == 0) {
+    if (strcmp(cs->type, "s") == 0 && !cs->raw[0]) {
+        c->kind = CELL_EMPTY;  /* <c t="s"/> without a value: an empty cell */
+    } else if (strcmp(cs->type, "s") == 0) {
         char *endp;
         unsigned long i = strtoul(cs->raw, &endp, 10);
-        if (!cs->raw[0] || *endp || i >= x->s.n) {
+        if (*endp || i >= x->s.n) {
             char ref[16];
             cell_ref(cs->col, x->cur.number, ref);
             return eg_errf(x->err, EG_EDATA, x->name, x->cur.number, 0,
@@ -1260,8 +1264,7 @@ static int end_cell(xlsx *x, cellstate *cs)
         c->kind = CELL_NUMBER;
     }
     snprintf(c->text, sizeof c->text, "%s", text);
-    if (c->kind == CELL_NUMBER && !c->text[0]) c->kind = CELL_EMPTY;
-    if (c->kind == CELL_TEXT && !c->text[0]) c->kind = CELL_EMPTY;
+    if (!c->text[0] && c->kind != CELL_ERROR) c->kind = CELL_EMPTY;
     if (cs->col > x->cur.max_col) x->cur.max_col = cs->col;
     return 0;
 }

@@ -444,13 +444,15 @@ static void test_xlsx_midnight_end_and_title_rows(void **state)
     const char *sheet = SHEET(
         ROW("1", IS("A1", "Cooperative report"))
         ROW("2", IS("A2", "kWh by interval") IS("C2", "2024"))
+        "<row r=\"3\"/>"
         ROW("4", IS("B4", "Meter Number") IS("C4", "Date") IS("D4", "Start Time") IS("E4", "End Time")
                  IS("F4", "kWh"))
         ROW("5", IS("B5", "M-1") N("C5", "45598") N("D5", "0.9791666666666666") N("E5", "0.98958333333333337")
                  N("F5", "0.1"))
         ROW("6", IS("B6", "M-1") N("C6", "45598") N("D6", "0.98958333333333337") N("E6", "0")
                  N("F6", "0.2"))
-        ROW("7", IS("A7", "Total") N("F7", "0.3")));
+        ROW("7", IS("A7", "Total") N("F7", "0.3"))
+        ROW("8", "<c r=\"A8\"/><c r=\"B8\" t=\"s\"/>"));
     assert_int_equal(run_book(f, NULL, sheet), 0);
     assert_int_equal(f->k->n, 2);
     assert_int_equal(f->k->r[1].start + 900, utc(f, 2024, 11, 3, 0, 0, 0));
@@ -531,7 +533,7 @@ static void test_xlsx_meters_are_channels_in_any_row_order(void **state)
 
 #define BAD_ROWS SHEET(HEAD3("Date/Time", "kWh", "Estimated") \
                        ROW("2", IS("A2", "2024-01-01 00:00") N("B2", "1")) \
-                       ROW("3", IS("A3", "2024-01-01 00:15") IS("B3", "1;2")) \
+                       ROW("3", IS("A3", "2024-01-01 00:15") IS("B3", "0,145")) \
                        ROW("4", IS("A4", "2024-01-01 00:30") N("B4", "1") IS("C4", "maybe")) \
                        ROW("5", IS("A5", "2024-01-01 00:45") N("B5", "1")))
 
@@ -539,7 +541,7 @@ static void test_xlsx_bad_kwh_names_file_row_and_cell(void **state)
 {
     fixture *f = *state;
     int rc = run_book(f, NULL, BAD_ROWS);
-    expect_error(f, rc, EG_EDATA, "t.xlsx:3: kWh (B3) \"1;2\" is not a number of kWh");
+    expect_error(f, rc, EG_EDATA, "t.xlsx:3: kWh (B3) \"0,145\" is not a number of kWh");
 }
 
 static void test_xlsx_lenient_skips_and_reports(void **state)
