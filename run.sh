@@ -19,7 +19,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libxml2-dev libxml2-utils xsltproc libxslt1-dev uuid-dev libssl-dev
   libcmocka-dev libjansson-dev libcsv-dev tzdata python3 time ca-certificates
-  libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev
+  libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libzip-dev libpoppler-glib-dev
 )
 
 # Only for `test`: the headless-browser checks of rendered pages (Debian's

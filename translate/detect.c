@@ -15,6 +15,7 @@
 #include "opower.h"
 #include "smarthub.h"
 #include "smt.h"
+#include "xlsx.h"
 
 /* The registry.  Adding a translator = putting its reader in its row. */
 static const tr_format_info formats[] = {
@@ -26,7 +27,7 @@ static const tr_format_info formats[] = {
     {TR_FORMAT_BILL_PDF, "bill-pdf", "bill PDF", tr_bill_pdf_read, NULL, 0},
     {TR_FORMAT_BILL_TEXT, "bill-text", "bill text (pdftotext -layout)", tr_bill_text_read, NULL, 0},
     {TR_FORMAT_BILL_CSV, "bill-csv", "billing-history CSV", tr_bill_csv_read, NULL, 0},
-    {TR_FORMAT_XLSX, "xlsx", "xlsx workbook", NULL, NULL, 0},
+    {TR_FORMAT_XLSX, "xlsx", "xlsx workbook", tr_xlsx_read, NULL, 0},
 };
 #define N_FORMATS (sizeof formats / sizeof formats[0])
 

@@ -53,3 +53,13 @@ bills=$root/samples/coop-bill
     "$bills/billing_history_24mo.csv" "$bills/billing_line_items_24mo.csv"
 "$espigate" translate --quiet --tz America/Chicago -o "$dir/bill_2025-01-20.layout.expected.xml" \
     "$bills/bill_2025-01-20.layout.txt"
+
+# xlsx: co-op spreadsheet exports carry no zone, so they are translated with
+# --tz America/Chicago (samples/xlsx/README.md); the inputs themselves come
+# from tests/translate/make-xlsx.py.
+dir=${out:-$root/samples/xlsx}
+mkdir -p "$dir"
+for src in "$root/samples/xlsx"/*.xlsx; do
+    name=$(basename "$src" .xlsx)
+    "$espigate" translate --quiet --tz America/Chicago -o "$dir/$name.expected.xml" "$src"
+done
