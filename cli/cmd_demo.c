@@ -111,6 +111,38 @@ static int is_input(const char *name)
     return 1;
 }
 
+/* Some samples are one source split in two files that are translated
+ * together: a billing history and its line items ("X_history_N.csv" +
+ * "X_line_items_N.csv").  companion_for() names the second file of a main
+ * one; companion_of() says a file is such a second file. */
+static void companion_name(const char *main_name, char *out, size_t size)
+{
+    const char *h = strstr(main_name, "_history");
+    if (!h) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, size, "%.*s_line_items%s", (int)(h - main_name), main_name, h + 8);
+}
+
+static const char *companion_for(const char *name, char *const *names, int n)
+{
+    char want[512];
+    companion_name(name, want, sizeof want);
+    for (int i = 0; want[0] && i < n; i++)
+        if (strcmp(names[i], want) == 0) return names[i];
+    return NULL;
+}
+
+static int companion_of(const char *name, char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (names[i] != name && companion_for(names[i], names, n) &&
+            strcmp(companion_for(names[i], names, n), name) == 0)
+            return 1;
+    return 0;
+}
+
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -140,14 +172,21 @@ static int demo_source(const char *samples, const char *out, const struct demo_s
     }
     if (n && !failed) printf("  %s (%s, zone %s)\n", src->what, dir, src->zone);
     for (int i = 0; i < n && !failed; i++) {
-        char in[PATH_MAX_DEMO * 2], outp[PATH_MAX_DEMO * 3];
+        char in[PATH_MAX_DEMO * 2], in2[PATH_MAX_DEMO * 2], outp[PATH_MAX_DEMO * 3];
+        if (companion_of(names[i], names, n)) continue; /* goes with its main file */
         snprintf(in, sizeof in, "%s/%s", dir, names[i]);
         const char *dot = strrchr(names[i], '.');
         int stem = dot ? (int)(dot - names[i]) : (int)strlen(names[i]);
         snprintf(outp, sizeof outp, "%s/%.*s.xml", odir, stem, names[i]);
         char a0[] = "translate", a1[] = "--tz", a3[] = "--quiet", a4[] = "-o";
-        char *argv[] = {a0, a1, (char *)src->zone, a3, a4, outp, in, NULL};
-        int st = cmd_translate(7, argv);
+        char *argv[] = {a0, a1, (char *)src->zone, a3, a4, outp, in, NULL, NULL};
+        int argc = 7;
+        const char *comp = companion_for(names[i], names, n);
+        if (comp) {
+            snprintf(in2, sizeof in2, "%s/%s", dir, comp);
+            argv[argc++] = in2;
+        }
+        int st = cmd_translate(argc, argv);
         if (st != EG_EXIT_OK) {
             printf("    %-64s translate FAILED (exit %d)\n", in, st);
             t->feeds++;
