@@ -19,14 +19,73 @@
  * The text parser then works on this exactly as on pdftotext's output (its
  * patterns are anchored to labels, and the column gap is any run of two
  * blanks).  Memory: the page's glyphs (bounded by the PDF size limit).
- * Built without poppler-glib, tr_bill_pdf_text() answers EG_ECONFIG. */
+ * Built without poppler-glib, tr_bill_pdf_text() answers EG_ECONFIG.
+ *
+ * poppler-glib is loaded with dlopen() when a PDF is read, not linked: it
+ * drags in some eighty libraries (cairo, X11, NSS, ...) that would cost
+ * every espigate process ~15 MB of resident memory and start-up time while
+ * only `translate` of a PDF needs them.  The headers still type-check every
+ * call; pdf_lib holds the handful of entry points we use. */
 #include "bill.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #ifdef ESPIGATE_HAVE_POPPLER
+#include <dlfcn.h>
 #include <poppler.h>
+
+#define POPPLER_GLIB_SONAME "libpoppler-glib.so.8"
+
+/* The poppler-glib / GLib entry points we call, resolved at run time. */
+typedef struct pdf_lib {
+    void *handle;
+    GBytes *(*bytes_new)(gconstpointer, gsize);
+    void (*bytes_unref)(GBytes *);
+    void (*error_free)(GError *);
+    void (*free)(gpointer);
+    void (*object_unref)(gpointer);
+    PopplerDocument *(*document_new_from_bytes)(GBytes *, const char *, GError **);
+    int (*document_get_n_pages)(PopplerDocument *);
+    PopplerPage *(*document_get_page)(PopplerDocument *, int);
+    char *(*page_get_text)(PopplerPage *);
+    gboolean (*page_get_text_layout)(PopplerPage *, PopplerRectangle **, guint *);
+} pdf_lib;
+
+/* Resolve one symbol into a function pointer of any type (POSIX dlsym). */
+#define PDF_SYM(lib, field, name) \
+    (*(void **)(&(lib)->field) = dlsym((lib)->handle, (name))) != NULL
+
+static int pdf_lib_open(pdf_lib *lib, const char *name, eg_err *err)
+{
+    memset(lib, 0, sizeof *lib);
+    lib->handle = dlopen(POPPLER_GLIB_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!lib->handle)
+        return eg_errf(err, EG_ECONFIG, name, 0, 0,
+                       "PDF support needs %s (apt-get install libpoppler-glib8), or give the "
+                       "text of `pdftotext -layout` with --from bill-text: %s",
+                       POPPLER_GLIB_SONAME, dlerror());
+    if (PDF_SYM(lib, bytes_new, "g_bytes_new") && PDF_SYM(lib, bytes_unref, "g_bytes_unref") &&
+        PDF_SYM(lib, error_free, "g_error_free") && PDF_SYM(lib, free, "g_free") &&
+        PDF_SYM(lib, object_unref, "g_object_unref") &&
+        PDF_SYM(lib, document_new_from_bytes, "poppler_document_new_from_bytes") &&
+        PDF_SYM(lib, document_get_n_pages, "poppler_document_get_n_pages") &&
+        PDF_SYM(lib, document_get_page, "poppler_document_get_page") &&
+        PDF_SYM(lib, page_get_text, "poppler_page_get_text") &&
+        PDF_SYM(lib, page_get_text_layout, "poppler_page_get_text_layout"))
+        return 0;
+    eg_errf(err, EG_ECONFIG, name, 0, 0, "%s lacks a function espigate needs: %s",
+            POPPLER_GLIB_SONAME, dlerror());
+    dlclose(lib->handle);
+    lib->handle = NULL;
+    return EG_ECONFIG;
+}
+
+/* Length of the UTF-8 sequence starting with byte c (1 for invalid bytes). */
+static int utf8_len(unsigned char c)
+{
+    return c >= 0xF0 && c < 0xF8 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+}
 
 typedef struct glyph {
     double x1, y1, x2, y2;
@@ -82,19 +141,21 @@ static double median(double *v, size_t n)
 }
 
 /* The page's non-blank glyphs; *n gets the count.  NULL on no memory. */
-static glyph *page_glyphs(PopplerPage *page, size_t *n)
+static glyph *page_glyphs(const pdf_lib *lib, PopplerPage *page, size_t *n)
 {
     PopplerRectangle *rects = NULL;
     guint n_rects = 0;
-    char *text = poppler_page_get_text(page);
+    char *text = lib->page_get_text(page);
     glyph *g = NULL;
     *n = 0;
-    if (!text || !poppler_page_get_text_layout(page, &rects, &n_rects)) goto done;
+    if (!text || !lib->page_get_text_layout(page, &rects, &n_rects)) goto done;
     if (!(g = calloc(n_rects ? n_rects : 1, sizeof *g))) goto done;
     const char *p = text;
     for (guint i = 0; i < n_rects && *p; i++) {
-        const char *next = g_utf8_next_char(p);
         unsigned char c = (unsigned char)*p;
+        const char *next = p + utf8_len(c);
+        for (const char *q = p + 1; q < next; q++)
+            if (!*q) next = q; /* truncated sequence at the end */
         if (c > ' ' && next - p < (long)sizeof g->utf8) {
             glyph *x = &g[(*n)++];
             x->x1 = rects[i].x1;
@@ -107,8 +168,8 @@ static glyph *page_glyphs(PopplerPage *page, size_t *n)
         p = next;
     }
 done:
-    g_free(rects);
-    g_free(text);
+    lib->free(rects);
+    lib->free(text);
     return g;
 }
 
@@ -149,24 +210,26 @@ static int page_lines(glyph *g, size_t n, out_buf *o)
 int tr_bill_pdf_text(const unsigned char *pdf, size_t len, const char *name, char **out,
                      size_t *out_len, eg_err *err)
 {
+    pdf_lib lib;
+    int rc = pdf_lib_open(&lib, name, err);
+    if (rc) return rc;
     GError *gerr = NULL;
-    GBytes *bytes = g_bytes_new(pdf, len);
-    PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &gerr);
+    GBytes *bytes = lib.bytes_new(pdf, len);
+    PopplerDocument *doc = lib.document_new_from_bytes(bytes, NULL, &gerr);
     out_buf o = {NULL, 0, 0};
-    int rc = 0;
     if (!doc) {
         rc = eg_errf(err, EG_EDATA, name, 0, 0, "not a readable PDF: %s (expected a bill PDF)",
                      gerr && gerr->message ? gerr->message : "poppler cannot open it");
         goto done;
     }
     if (put(&o, "", 0)) goto nomem;
-    for (int i = 0; i < poppler_document_get_n_pages(doc); i++) {
-        PopplerPage *page = poppler_document_get_page(doc, i);
+    for (int i = 0; i < lib.document_get_n_pages(doc); i++) {
+        PopplerPage *page = lib.document_get_page(doc, i);
         size_t n = 0;
-        glyph *g = page ? page_glyphs(page, &n) : NULL;
+        glyph *g = page ? page_glyphs(&lib, page, &n) : NULL;
         int bad = !g || page_lines(g, n, &o);
         free(g);
-        if (page) g_object_unref(page);
+        if (page) lib.object_unref(page);
         if (bad) goto nomem;
     }
     *out = o.p;
@@ -177,9 +240,10 @@ nomem:
     rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory");
 done:
     free(o.p);
-    if (gerr) g_error_free(gerr);
-    if (doc) g_object_unref(doc);
-    g_bytes_unref(bytes);
+    if (gerr) lib.error_free(gerr);
+    if (doc) lib.object_unref(doc);
+    lib.bytes_unref(bytes);
+    dlclose(lib.handle);
     return rc;
 }
 
