@@ -1,0 +1,76 @@
+/* http.h -- what a request handler sees of the HTTP server.
+ *
+ * The server core (server.c: libevent evhttp over bufferevent_openssl)
+ * parses requests, enforces limits (header and body size, time, connection
+ * caps) and owns connections.  Handlers -- the ESPI resources (espi_api.c),
+ * the OAuth authorization server (oauth*.c) -- see only this interface:
+ * an immutable request and a response they fill.  That keeps OAuth and
+ * the resource code testable without a socket (tests build http_req
+ * values with http_test.h) and lets the core change without touching them.
+ *
+ * Small responses are buffered: set status and headers, write the body,
+ * return.  Large ones (Batch/Subscription, Bulk) stream: the handler
+ * returns a producer that the core calls whenever the connection can take
+ * more, so a multi-GB feed never sits in memory and a slow client slows
+ * only its own producer. */
+#ifndef FEEDS_HTTP_H
+#define FEEDS_HTTP_H
+
+#include <stddef.h>
+
+typedef struct http_req http_req;
+typedef struct http_resp http_resp;
+
+/* ---- request (borrowed, valid during the handler call) ---------------- */
+
+const char *http_req_method(const http_req *r);          /* "GET", "POST", ... */
+/* Path without the query, percent-decoded, e.g.
+ * "/DataCustodian/espi/1_1/resource/Batch/Subscription/5". */
+const char *http_req_path(const http_req *r);
+/* A query parameter, percent-decoded; NULL when absent.  A parameter given
+ * twice is a 400 from the core before the handler runs. */
+const char *http_req_query(const http_req *r, const char *name);
+/* A request header (case-insensitive name); NULL when absent. */
+const char *http_req_header(const http_req *r, const char *name);
+/* The body (bounded by the server's body limit; "" and 0 when none). */
+const char *http_req_body(const http_req *r, size_t *len);
+/* A field of an application/x-www-form-urlencoded body, decoded; NULL when
+ * absent or the body is not a form. */
+const char *http_req_form(const http_req *r, const char *name);
+/* Peer address as text, for logs and rate limits. */
+const char *http_req_remote(const http_req *r);
+/* "https://host:port" as configured (--base-url), for absolute links. */
+const char *http_req_origin(const http_req *r);
+
+/* ---- response --------------------------------------------------------- */
+
+void http_resp_status(http_resp *rs, int code);           /* default 200 */
+/* Add a header; Content-Type defaults to text/plain.  Names and values
+ * must not contain CR or LF (checked: such a header is dropped and the
+ * response becomes a 500). */
+void http_resp_header(http_resp *rs, const char *name, const char *value);
+/* Append to a buffered body.  Returns 0, or -1 when the buffered-body
+ * limit (1 MiB) is exceeded: use a stream for big bodies. */
+int http_resp_write(http_resp *rs, const char *buf, size_t len);
+int http_resp_printf(http_resp *rs, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Streaming: after setting status and headers, hand the core a producer.
+ * The core calls produce(ctx, rs) whenever the client has drained what was
+ * sent; the producer writes a bounded amount with http_resp_write (e.g. a
+ * few entries, <= 64 KiB) and returns 1 for "more to come", 0 for "done",
+ * or -1 on error (the connection is closed: a chunked response cannot
+ * change its status once started).  done(ctx) is called exactly once at
+ * the end, on success, error or client disconnect, to free ctx. */
+typedef int (*http_produce_fn)(void *ctx, http_resp *rs);
+void http_resp_stream(http_resp *rs, http_produce_fn produce, void (*done)(void *ctx), void *ctx);
+
+/* A handler: returns 1 when it handled the request (response filled), 0
+ * when the path is not its own (the core tries the next handler, then
+ * answers 404). */
+typedef int (*http_handler_fn)(void *ctx, const http_req *r, http_resp *rs);
+
+#endif
