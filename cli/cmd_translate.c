@@ -31,6 +31,7 @@
 #include "detect.h"
 #include "emit.h"
 #include "espi.h"
+#include "spool.h"
 #include "tr.h"
 #include "tz.h"
 #include "uri.h"
@@ -96,6 +97,7 @@ typedef struct input {
     const tr_format_info *fmt;
     char what[TR_DETECT_WHAT_MAX + 64];
     tr_summary *sum;                /* pass 1 counts */
+    tr_spool *spool;                /* pass 1 events, replayed by pass 2 */
     int64_t first_start;            /* earliest reading, ESPI_NONE */
 } input;
 
@@ -112,7 +114,7 @@ typedef struct run {
 
 /* ---- inputs ------------------------------------------------------------------- */
 
-/* Copy standard input to a temporary file (we read every input twice). */
+/* Copy standard input to a temporary file (detection reads its head first). */
 static FILE *spool_stdin(eg_err *err)
 {
     char buf[65536];
@@ -210,12 +212,22 @@ static int load_zone(run *r)
 
 /* ---- the two passes --------------------------------------------------------------- */
 
+/* Pass 1: translate the input once, recording its events in a spool. */
 static int translate_input(run *r, input *in, const tr_sink *sink)
 {
     tr_options opts = {r->tz, r->o.lenient};
+    tr_sink tee;
     rewind(in->f);
     tr_emit_begin_input(r->emit, in->name);
-    return in->fmt->read(in->f, in->name, &opts, sink, &r->err);
+    if (!(in->spool = tr_spool_new(sink, &tee, &r->err))) return r->err.code;
+    return in->fmt->read(in->f, in->name, &opts, &tee, &r->err);
+}
+
+/* Pass 2: the same events again, from the spool (no second parse). */
+static int replay_input(run *r, input *in, const tr_sink *sink)
+{
+    tr_emit_begin_input(r->emit, in->name);
+    return tr_spool_replay(in->spool, sink, &r->err);
 }
 
 static int scan_all(run *r)
@@ -255,7 +267,7 @@ static int write_all(run *r)
     if (!(r->w = espi_writer_open_path(r->o.out, &wo, &r->err))) return r->err.code ? r->err.code : EG_EIO;
     if ((rc = tr_emit_begin(r->emit, r->w, &r->err))) return rc;
     tr_emit_write_sink(r->emit, &sink);
-    for (int i = 0; i < r->n_in && !rc; i++) rc = translate_input(r, &r->in[i], &sink);
+    for (int i = 0; i < r->n_in && !rc; i++) rc = replay_input(r, &r->in[i], &sink);
     if (!rc) rc = tr_emit_end(r->emit, &r->err);
     if (!rc) {
         rc = espi_writer_close(r->w, &r->err);
@@ -486,6 +498,7 @@ static void release(run *r)
     tr_tz_free(r->tz);
     for (int i = 0; r->in && i < r->n_in; i++) {
         if (r->in[i].f) fclose(r->in[i].f);
+        tr_spool_free(r->in[i].spool);
         free(r->in[i].sum);
     }
     free(r->in);

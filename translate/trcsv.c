@@ -110,16 +110,32 @@ int tr_csv_next(tr_csv *c, eg_err *err)
             c->bom_checked = 1;
             continue;
         }
-        unsigned char b = c->buf[c->buf_pos++];
-        if (b == 0)
-            return eg_errf(err, EG_EDATA, c->name, c->line, 0,
-                           "NUL byte in input (expected a CSV text file)");
-        if (!c->in_row && b != ' ' && b != '\t' && b != '\r' && b != '\n') {
-            c->in_row = 1;
-            c->row_line = c->line;
+        /* Hand libcsv one line at a time (up to and including the first CR
+         * or LF), not one byte: a row can end only there, so at most one
+         * row completes per call, and the per-call cost is paid per line. */
+        const unsigned char *p = c->buf + c->buf_pos;
+        size_t avail = c->buf_len - c->buf_pos, n = 0;
+        int nl = 0;
+        while (n < avail) {
+            unsigned char b = p[n++];
+            if (b == 0)
+                return eg_errf(err, EG_EDATA, c->name, c->line, 0,
+                               "NUL byte in input (expected a CSV text file)");
+            if (b == '\n' || b == '\r') {
+                nl = b == '\n';
+                break;
+            }
         }
-        if (csv_parse(&c->parser, &b, 1, on_field, on_row, c) != 1) return parse_error(c, err);
-        if (b == '\n') c->line++;
+        for (size_t i = 0; !c->in_row && i < n; i++) {
+            unsigned char b = p[i];
+            if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+                c->in_row = 1;
+                c->row_line = c->line;
+            }
+        }
+        if (csv_parse(&c->parser, p, n, on_field, on_row, c) != n) return parse_error(c, err);
+        c->buf_pos += n;
+        if (nl) c->line++;
         if (c->row_ready) return finish_row(c, err);
     }
     if (csv_fini(&c->parser, on_field, on_row, c) != 0) return parse_error(c, err);

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# bench_translate.sh -- `espigate translate` vs `xmllint --stream --noout` reading its output.
+#
+# A synthetic year of 15-minute data for BENCH_METERS meters (default 100), generated
+# by gen_sources.py in two source forms: Smart Meter Texas CSV (one file per ESIID)
+# and SmartHub poll JSON (one answer per meter and month, as a 30-day-chunked pull
+# saves them).  Each meter is translated to its own feed (one translate run per
+# meter, all inputs of that meter at once).  Prints readings/s, the ratio
+# translate time / xmllint read time of the same output (target <= 1), and peak RSS
+# for one month vs one year of a meter (constant in the input size).  Not a test.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+meters=${BENCH_METERS:-100}
+gen="$(dirname "$0")/gen_sources.py"
+printf '%-9s %7s %10s %11s %10s %12s %7s %13s %13s\n' format meters readings translate_s xmllint_s readings/s ratio rss_month_MB rss_year_MB
+for fmt in smt smarthub; do
+  src="$BENCH_DIR/$fmt" out="$BENCH_DIR/$fmt-out"
+  mkdir -p "$out"
+  readings=$(python3 "$gen" "$fmt" "$src" --meters "$meters")
+  python3 "$gen" "$fmt" "$BENCH_DIR/$fmt-month" --meters 1 --months 1 >/dev/null
+  # inputs grouped per meter (SMT: one file each; SmartHub: 12 monthly answers)
+  case $fmt in
+    smt) keys=$(ls "$src" | sed 's/^IntervalData_//; s/\.csv$//') ;;
+    smarthub) keys=$(ls "$src" | sed 's/^poll_\([^_]*\)_.*/\1/' | sort -u) ;;
+  esac
+  start=$(date +%s.%N) max_rss=0
+  for k in $keys; do
+    measure "$ESPIGATE" translate --quiet --tz America/Chicago -o "$out/$k.xml" "$src"/*"$k"*
+    [ "$RSS_KB" -gt "$max_rss" ] && max_rss=$RSS_KB
+  done
+  t_secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
+  measure xmllint --nonet --noout --stream "$out"/*.xml
+  x_secs=$SECS
+  measure "$ESPIGATE" translate --quiet --tz America/Chicago -o "$BENCH_DIR/month.xml" "$BENCH_DIR/$fmt-month"/*
+  printf '%-9s %7s %10s %11s %10s %12.0f %7s %13s %13s\n' "$fmt" "$meters" "$readings" "$t_secs" "$x_secs" \
+    "$(awk -v n="$readings" -v s="$t_secs" 'BEGIN { print n / s }')" "$(ratio "$t_secs" "$x_secs")" \
+    "$((RSS_KB / 1024))" "$((max_rss / 1024))"
+  rm -rf "$src" "$out" "$BENCH_DIR/$fmt-month"
+done
