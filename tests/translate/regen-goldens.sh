@@ -30,7 +30,7 @@ done
 # opower: local wall clock without a zone of its own (samples/README.md: New York)
 dir=${out:-$root/samples/opower}
 mkdir -p "$dir"
-for src in "$root/samples/opower"/electric_interval_*.csv; do
+for src in "$root/samples/opower"/electric_*.csv; do
     name=$(basename "$src" .csv)
     "$espigate" translate --quiet --from auto --tz America/New_York -o "$dir/$name.expected.xml" "$src"
 done

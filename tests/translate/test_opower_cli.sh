@@ -189,7 +189,31 @@ expect_match "--summary counts the bad row" "$OUT" 'bad_rows: 1'
 expect_match "--summary gives the reason with file:line" "$OUT" 'bad\.csv:10: USAGE "1;2"'
 expect_match "--summary readings in/out" "$OUT" 'readings in 72, out 72'
 
-# The billing export (bills -> UsageSummary, a month-long reading per period)
-# needs the emitter's bill support (wip/bill); its golden comes with that merge.
+# The billing export: bills -> UsageSummary, one billing-period reading each
+bill=$samples/electric_billing_2023-12_to_2024-12.csv
+run "$ESPIGATE" translate --quiet --tz $NY -o "$TMP/bill.xml" "$bill"
+expect_rc "translate the billing export" 0
+if cmp -s "$samples/electric_billing_2023-12_to_2024-12.expected.xml" "$TMP/bill.xml"; then ok "golden billing"
+else not_ok "golden billing" "$(diff -u "$samples/electric_billing_2023-12_to_2024-12.expected.xml" "$TMP/bill.xml" | head -20)"; fi
+run "$ESPIGATE" validate "$TMP/bill.xml"
+expect_rc "the billing feed is valid" 0
+n_us=$(grep -c '<UsageSummary ' "$TMP/bill.xml" || true)
+[ "$n_us" -eq 12 ] && ok "12 UsageSummary entries" || not_ok "12 UsageSummary entries" "found $n_us"
+# exact totals: kWh 8050.66 and $1152.85 (with the -$25.02 credit) in the summaries
+totals=$(python3 - "$TMP/bill.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = {"e": "http://naesb.org/espi"}
+t = ET.parse(sys.argv[1])
+wh = sum(int(m.find("e:value", ns).text) for m in t.iter("{http://naesb.org/espi}overallConsumptionLastPeriod"))
+bill = [int(b.text) for b in t.iter("{http://naesb.org/espi}billLastPeriod")]
+print(wh, sum(bill), min(bill))
+PY
+)
+[ "$totals" = "8050660 115285000 -2502000" ] && ok "bill totals exact (8050.660 kWh, \$1152.85, credit -\$25.02)" \
+    || not_ok "bill totals exact" "got: $totals"
+if [ -n "$shared" ] && [ -x "$shared/espi/schemas/validate" ]; then
+    "$shared/espi/schemas/validate" "$TMP/bill.xml" >/dev/null 2>&1 && ok "billing feed passes the official XSD" \
+        || not_ok "billing feed passes the official XSD"
+fi
 
 finish
