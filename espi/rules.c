@@ -13,14 +13,26 @@
  *    resource leaves a small record behind and espi_rules_finish() resolves
  *    all records once the document has ended.
  *
- * What a record keeps is bounded by the number of entries, never readings:
- * 64-bit FNV-1a hashes of ids and hrefs (rl_map, an open-addressing table
- * keyed by hash), one rl_ent per entry, one rl_ref per related link (with
- * the href's tail kept for messages), and one rl_blk per IntervalBlock that
- * summarises its readings (duration range, negative values seen, cost seen).
- * Readings themselves are looked at only while the callback runs.  A hash
- * collision between two different hrefs (p ~ n^2 / 2^64) would at worst
- * hide or invent one link finding; we accept that.
+ * What a record keeps is bounded by the number of entries, never readings,
+ * and IntervalBlocks (>99% of a real feed's entries) cost ~40 bytes each:
+ *
+ *  - rl_blk (28 bytes): 64-bit FNV-1a hashes of the id and self href, the
+ *    start, the entry's line, and in one word the index of its up href,
+ *    the index of its "shape" (block duration and the range of its
+ *    readings' durations) and flags (negative values seen, cost seen).
+ *    Up hrefs (rl_up, with the tail kept for messages) and shapes are
+ *    shared: a MeterReading's blocks have one up href and a few shapes.
+ *    A block whose values do not fit moves them to a wide side record.
+ *  - rl_keys: one open-addressing index of 4-byte slots over both hashes
+ *    of every entry (the key is read back from the record), ~12 bytes
+ *    per block at its load factor.
+ *
+ * Other entries (UsagePoint, MeterReading, ReadingType, ...) are few and
+ * keep an rl_ent each, their related links (rl_ref) and, for ReadingType
+ * and LocalTimeParameters, their facts in side arrays.  Readings
+ * themselves are looked at only while the callback runs.  A hash collision
+ * between two different hrefs (p ~ n^2 / 2^64) would at worst hide or
+ * invent one link finding; we accept that.
  *
  * Href matching follows what real files do: hrefs are compared exactly as
  * written (a trailing '/' ignored), relative ones like the GBA samples'
@@ -213,35 +225,102 @@ static void rl_href_parse(const char *href, rl_href *h)
 
 /* ---- records ------------------------------------------------------------ */
 
-/* One Atom entry as the graph rules remember it. */
+/* An entity names one recorded entry in 32 bits: RL_KIND_BLK set for an
+ * IntervalBlock record (r->blks), clear for any other entry (r->ents), the
+ * low 30 bits its index.  In the key index RL_TAG_SELF also says which of
+ * the entity's two hashes (id or self href) a slot stands for. */
+#define RL_TAG_SELF UINT32_C(0x80000000)
+#define RL_KIND_BLK UINT32_C(0x40000000)
+#define RL_INDEX UINT32_C(0x3FFFFFFF)
+#define RL_INDEX_MAX (RL_INDEX - 1)      /* so no entity is RL_NOT_FOUND */
+#define RL_EMPTY UINT32_MAX              /* an empty key-index slot */
+
+/* An up href, kept once however many entries share it (the 365 daily
+ * blocks of a MeterReading share one).  ups[0] stands for "no up link". */
+typedef struct rl_up {
+    uint64_t full, dir;             /* as in rl_href */
+    espi_resource_type last;
+    uint32_t blk_mr;                /* finish: MeterReading of the blocks under it */
+    char tail[RL_TAIL];
+} rl_up;
+
+/* One Atom entry other than an IntervalBlock.  There are few of them (a
+ * handful per MeterReading), so they keep plain fields; the facts of
+ * ReadingType and LocalTimeParameters live in side arrays. */
 typedef struct rl_ent {
-    espi_resource_type type;
+    uint64_t id, self;              /* hashes; 0 when absent */
     long line;
-    uint64_t self, up, up_dir;
-    espi_resource_type up_last;     /* type named by up's last segment */
-    char up_tail[RL_TAIL];
+    espi_resource_type type;
+    uint32_t up;                    /* index in r->ups */
     uint32_t first_ref, n_refs;     /* its related links in r->refs */
+    uint32_t facts;                 /* index in r->rts or r->ltps, or RL_NOT_FOUND */
     uint32_t n_blocks;              /* MeterReading: blocks resolved to it */
+    uint32_t rt;                    /* MeterReading: its ReadingType entry (finish) */
     int referenced;                 /* LocalTimeParameters: a UsagePoint points here */
-    /* ReadingType facts the block checks need. */
-    int64_t rt_accum, rt_flow, rt_ilen, rt_uom, rt_currency;
-    /* LocalTimeParameters facts for the rule-order check. */
-    uint32_t ltp_start, ltp_end;
-    int64_t ltp_tz, updated;
 } rl_ent;
 
+typedef struct rl_rt {              /* ReadingType facts the block checks need */
+    int64_t accum, flow, ilen, uom, currency;
+} rl_rt;
+
+typedef struct rl_ltp {             /* LocalTimeParameters facts for LTP-005 */
+    uint32_t start, end;
+    int64_t tz, updated;
+} rl_ltp;
+
 typedef struct rl_ref {
-    uint32_t ent;
+    uint32_t owner;                 /* entity */
     rl_href h;
 } rl_ref;
 
-/* One IntervalBlock, its readings folded into a few facts. */
+/* An IntervalBlock's durations: its interval and the range of its
+ * readings' positive durations (ESPI_NONE if none).  A feed has a few
+ * distinct shapes (24 hourly readings a day; 23 and 25 on DST days), so a
+ * block names its shape by index. */
+typedef struct rl_shape {
+    int64_t duration, min_dur, max_dur;
+} rl_shape;
+
+/* One IntervalBlock in 28 bytes: blocks are >99% of the entries of a real
+ * feed, so this record is what a feed's size costs.  Hashes are kept as
+ * 32-bit halves so the record needs only 4-byte alignment.  start and line
+ * are exact when they fit 32 bits, up and shape when they fit their bits;
+ * otherwise RL_BF_WIDE is set and start holds an index in r->wides, which
+ * then keeps start, line, up and shape. */
 typedef struct rl_blk {
-    uint32_t ent, mr;
-    int64_t start, duration;
-    int64_t min_dur, max_dur;       /* over readings; ESPI_NONE if none */
-    int negative, cost;             /* some reading had value < 0 / a cost */
+    uint32_t id_lo, id_hi;          /* 0 in a block after the first of its entry */
+    uint32_t self_lo, self_hi;
+    uint32_t start;                 /* seconds since 1970 */
+    uint32_t line;
+    uint32_t bits;                  /* up | shape << 16 | RL_BF_ flags */
 } rl_blk;
+
+#define RL_BLK_UP_MAX UINT32_C(0xFFFF)
+#define RL_BLK_SHAPE_SHIFT 16
+#define RL_BLK_SHAPE_MAX UINT32_C(0xFFF)
+#define RL_BF_NEGATIVE UINT32_C(0x10000000) /* some reading had value < 0 */
+#define RL_BF_COST UINT32_C(0x20000000)     /* some reading carried a cost */
+#define RL_BF_CONT UINT32_C(0x40000000)     /* not the first block of its entry */
+#define RL_BF_WIDE UINT32_C(0x80000000)     /* fields live in r->wides[start] */
+#define RL_BF_FLAGS UINT32_C(0xF0000000)
+
+typedef struct rl_wide {            /* a block whose fields do not fit rl_blk */
+    int64_t start;
+    long line;
+    rl_shape shape;
+    uint32_t up;
+} rl_wide;
+
+/* Entities by id hash and by self-href hash, in one open-addressing table
+ * with linear probing.  A slot is only the tagged entity (4 bytes): the
+ * key is read back from the record, which holds it anyway, so an index
+ * entry costs 4 bytes / load instead of 12.  Any capacity works (the hash
+ * is mapped onto it by multiplication), so the table grows by a quarter
+ * and its load stays between 0.64 and 0.8. */
+typedef struct rl_keys {
+    uint32_t *slots;
+    uint32_t cap, n;
+} rl_keys;
 
 struct espi_rules {
     const char *file;
@@ -254,20 +333,34 @@ struct espi_rules {
     char suppressed[RL_MAX_SUPPRESS][RL_RULE_ID_MAX];
     int n_suppressed;
 
-    rl_map ids, selfs, colls;       /* id hash -> ent; self -> ent; coll -> ent */
+    rl_keys keys;                   /* id / self hash -> entity */
+    rl_map colls;                   /* related collection href -> owner entity (finish) */
+    rl_map up_index;                /* up href hash -> index in ups */
+    rl_map shape_index;             /* hash of an rl_shape -> index in shapes */
     rl_ent *ents;
     uint32_t n_ents, cap_ents;
-    rl_ref *refs;
-    uint32_t n_refs, cap_refs;
     rl_blk *blks;
     uint32_t n_blks, cap_blks;
+    rl_wide *wides;
+    uint32_t n_wides, cap_wides;
+    rl_ref *refs;
+    uint32_t n_refs, cap_refs;
+    rl_up *ups;
+    uint32_t n_ups, cap_ups;
+    rl_shape *shapes;
+    uint32_t n_shapes, cap_shapes;
+    rl_rt *rts;
+    uint32_t n_rts, cap_rts;
+    rl_ltp *ltps;
+    uint32_t n_ltps, cap_ltps;
     int64_t data_start;             /* earliest block start, ESPI_NONE */
+    int blks_sorted;                /* finish sorted blks: the key index is stale */
 
     /* The entry the previous resource came in: several IntervalBlocks in one
      * entry arrive as several resources with the same envelope. */
     uint64_t prev_id, prev_self;
     long prev_line;
-    uint32_t prev_ent;
+    uint32_t prev_ent;              /* entity */
 };
 
 /* ---- reporting ----------------------------------------------------------- */
@@ -312,18 +405,139 @@ static const char *rl_type_name(espi_resource_type t)
 
 /* ---- growable arrays ------------------------------------------------------ */
 
-static int rl_reserve(void **arr, uint32_t *cap, uint32_t need, size_t elem)
+/* Make room for need elements, growing the capacity by cap >> shift
+ * (shift 0 doubles); -1 on OOM or when the count would pass uint32. */
+static int rl_reserve_by(void **arr, uint32_t *cap, uint32_t need, size_t elem, unsigned shift)
 {
     if (need <= *cap) return 0;
-    uint32_t c = *cap ? *cap : 32;
-    while (c < need) {
-        if (c > UINT32_MAX / 2) return -1;
-        c *= 2;
-    }
+    uint64_t c = *cap ? *cap : 32;
+    while (c < need) c += c >> shift > 32 ? c >> shift : 32;
+    if (c > UINT32_MAX) return -1;
     void *p = realloc(*arr, (size_t)c * elem);
     if (!p) return -1;
     *arr = p;
-    *cap = c;
+    *cap = (uint32_t)c;
+    return 0;
+}
+
+static int rl_reserve(void **arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+    return rl_reserve_by(arr, cap, need, elem, 0);
+}
+
+/* ---- blocks and entities ----------------------------------------------------- */
+
+static uint64_t rl_u64(uint32_t lo, uint32_t hi) { return (uint64_t)hi << 32 | lo; }
+
+static const rl_wide *rl_blk_wide(const espi_rules *r, const rl_blk *k)
+{
+    return (k->bits & RL_BF_WIDE) ? &r->wides[k->start] : NULL;
+}
+
+static int64_t rl_blk_start(const espi_rules *r, const rl_blk *k)
+{
+    const rl_wide *w = rl_blk_wide(r, k);
+    return w ? w->start : (int64_t)k->start;
+}
+
+static long rl_blk_line(const espi_rules *r, const rl_blk *k)
+{
+    const rl_wide *w = rl_blk_wide(r, k);
+    return w ? w->line : (long)k->line;
+}
+
+static uint32_t rl_blk_up(const espi_rules *r, const rl_blk *k)
+{
+    const rl_wide *w = rl_blk_wide(r, k);
+    return w ? w->up : k->bits & RL_BLK_UP_MAX;
+}
+
+static const rl_shape *rl_blk_shape(const espi_rules *r, const rl_blk *k)
+{
+    const rl_wide *w = rl_blk_wide(r, k);
+    return w ? &w->shape : &r->shapes[(k->bits >> RL_BLK_SHAPE_SHIFT) & RL_BLK_SHAPE_MAX];
+}
+
+/* The MeterReading (ent index) block k belongs to, once finish resolved it. */
+static uint32_t rl_blk_mr(const espi_rules *r, const rl_blk *k)
+{
+    return r->ups[rl_blk_up(r, k)].blk_mr;
+}
+
+static espi_resource_type rl_entity_type(const espi_rules *r, uint32_t e)
+{
+    return (e & RL_KIND_BLK) ? ESPI_RES_INTERVAL_BLOCK : r->ents[e & RL_INDEX].type;
+}
+
+static long rl_entity_line(const espi_rules *r, uint32_t e)
+{
+    return (e & RL_KIND_BLK) ? rl_blk_line(r, &r->blks[e & RL_INDEX]) : r->ents[e & RL_INDEX].line;
+}
+
+/* ---- the key index ------------------------------------------------------------ */
+
+/* The hash a key-index slot stands for, read from its record. */
+static uint64_t rl_slot_key(const espi_rules *r, uint32_t s)
+{
+    uint32_t i = s & RL_INDEX;
+    int self = (s & RL_TAG_SELF) != 0;
+    if (s & RL_KIND_BLK) {
+        const rl_blk *k = &r->blks[i];
+        return self ? rl_u64(k->self_lo, k->self_hi) : rl_u64(k->id_lo, k->id_hi);
+    }
+    return self ? r->ents[i].self : r->ents[i].id;
+}
+
+static uint32_t rl_keys_home(uint64_t k, uint32_t cap)
+{
+    k ^= k >> 32;
+    k *= UINT64_C(0x9E3779B97F4A7C15);
+    return (uint32_t)(((k >> 32) * cap) >> 32);
+}
+
+/* The entity whose id (tag 0) or self (RL_TAG_SELF) hash is k, or
+ * RL_NOT_FOUND.  Not after finish sorted the blocks. */
+static uint32_t rl_keys_find(const espi_rules *r, uint64_t k, uint32_t tag)
+{
+    const rl_keys *x = &r->keys;
+    if (!x->cap || !k || r->blks_sorted) return RL_NOT_FOUND;
+    for (uint32_t i = rl_keys_home(k, x->cap);; i = i + 1 == x->cap ? 0 : i + 1) {
+        uint32_t s = x->slots[i];
+        if (s == RL_EMPTY) return RL_NOT_FOUND;
+        if ((s & RL_TAG_SELF) == tag && rl_slot_key(r, s) == k) return s & ~RL_TAG_SELF;
+    }
+}
+
+static void rl_keys_place(const espi_rules *r, uint32_t *slots, uint32_t cap, uint32_t s)
+{
+    uint32_t i = rl_keys_home(rl_slot_key(r, s), cap);
+    while (slots[i] != RL_EMPTY) i = i + 1 == cap ? 0 : i + 1;
+    slots[i] = s;
+}
+
+static int rl_keys_grow(espi_rules *r)
+{
+    rl_keys *x = &r->keys;
+    uint64_t cap = x->cap ? (uint64_t)x->cap + x->cap / 4 : 64;
+    if (cap >= UINT32_MAX) return -1;
+    uint32_t *slots = malloc((size_t)cap * sizeof *slots);
+    if (!slots) return -1;
+    memset(slots, 0xFF, (size_t)cap * sizeof *slots); /* RL_EMPTY */
+    for (uint32_t i = 0; i < x->cap; i++)
+        if (x->slots[i] != RL_EMPTY) rl_keys_place(r, slots, (uint32_t)cap, x->slots[i]);
+    free(x->slots);
+    x->slots = slots;
+    x->cap = (uint32_t)cap;
+    return 0;
+}
+
+/* Index slot s (a tagged entity) under the hash its record holds; the
+ * caller checked the hash is not there yet.  -1 on OOM. */
+static int rl_keys_add(espi_rules *r, uint32_t s)
+{
+    if (((uint64_t)r->keys.n + 1) * 5 > (uint64_t)r->keys.cap * 4 && rl_keys_grow(r)) return -1;
+    rl_keys_place(r, r->keys.slots, r->keys.cap, s);
+    r->keys.n++;
     return 0;
 }
 
@@ -344,13 +558,35 @@ espi_rules *espi_rules_new(const char *file, espi_diag_cb cb, void *ctx)
 void espi_rules_free(espi_rules *r)
 {
     if (!r) return;
-    rl_map_release(&r->ids);
-    rl_map_release(&r->selfs);
+    free(r->keys.slots);
     rl_map_release(&r->colls);
+    rl_map_release(&r->up_index);
+    rl_map_release(&r->shape_index);
     free(r->ents);
-    free(r->refs);
     free(r->blks);
+    free(r->wides);
+    free(r->refs);
+    free(r->ups);
+    free(r->shapes);
+    free(r->rts);
+    free(r->ltps);
     free(r);
+}
+
+static size_t rl_map_bytes(const rl_map *m)
+{
+    return m->cap * (sizeof *m->keys + sizeof *m->vals);
+}
+
+size_t espi_rules_memory(const espi_rules *r)
+{
+    if (!r) return 0;
+    return sizeof *r + (size_t)r->keys.cap * sizeof *r->keys.slots +
+           rl_map_bytes(&r->colls) + rl_map_bytes(&r->up_index) + rl_map_bytes(&r->shape_index) +
+           (size_t)r->cap_ents * sizeof *r->ents + (size_t)r->cap_blks * sizeof *r->blks +
+           (size_t)r->cap_wides * sizeof *r->wides + (size_t)r->cap_refs * sizeof *r->refs +
+           (size_t)r->cap_ups * sizeof *r->ups + (size_t)r->cap_shapes * sizeof *r->shapes +
+           (size_t)r->cap_rts * sizeof *r->rts + (size_t)r->cap_ltps * sizeof *r->ltps;
 }
 
 int espi_rules_suppress(espi_rules *r, const char *rule)
@@ -433,20 +669,23 @@ void espi_rules_feed_head(espi_rules *r, const espi_feed_head *h, long line)
                   "feed has no valid <updated>; add an xs:dateTime such as 2024-03-10T07:00:00Z");
 }
 
-/* Store the related links of entry index ei; returns -1 on OOM. */
-static int rl_add_refs(espi_rules *r, uint32_t ei, const espi_entry *e)
+/* Store the related links of entity ent; returns -1 on OOM. */
+static int rl_add_refs(espi_rules *r, uint32_t ent, const espi_entry *e)
 {
     int n = e->n_related < ESPI_MAX_RELATED ? e->n_related : ESPI_MAX_RELATED;
+    uint32_t first = r->n_refs;
     if (rl_reserve((void **)&r->refs, &r->cap_refs, r->n_refs + (uint32_t)n, sizeof *r->refs))
         return -1;
-    r->ents[ei].first_ref = r->n_refs;
     for (int i = 0; i < n; i++) {
         if (!e->related[i].href[0]) continue;
         rl_ref *ref = &r->refs[r->n_refs++];
-        ref->ent = ei;
+        ref->owner = ent;
         rl_href_parse(e->related[i].href, &ref->h);
     }
-    r->ents[ei].n_refs = r->n_refs - r->ents[ei].first_ref;
+    if (!(ent & RL_KIND_BLK)) {
+        r->ents[ent].first_ref = first;
+        r->ents[ent].n_refs = r->n_refs - first;
+    }
     return 0;
 }
 
@@ -502,69 +741,207 @@ static void rl_check_entry_local(espi_rules *r, espi_resource_type type, const e
                   "add href=\"{self}/IntervalBlock\"");
 }
 
-/* Record a new entry (ID-001/002 at once), return its index or
+/* Index in r->ups of the up href h, adding it; 0 when h is empty,
+ * RL_NOT_FOUND on OOM. */
+static uint32_t rl_up_intern(espi_rules *r, const rl_href *h)
+{
+    if (r->n_ups == 0) { /* ups[0]: no up link, belongs to nothing */
+        if (rl_reserve((void **)&r->ups, &r->cap_ups, 1, sizeof *r->ups)) return RL_NOT_FOUND;
+        memset(&r->ups[0], 0, sizeof r->ups[0]);
+        r->ups[0].blk_mr = RL_NOT_FOUND;
+        r->n_ups = 1;
+    }
+    if (!h->full) return 0;
+    uint32_t u = rl_map_get(&r->up_index, h->full);
+    if (u != RL_NOT_FOUND) return u;
+    if (rl_reserve((void **)&r->ups, &r->cap_ups, r->n_ups + 1, sizeof *r->ups) ||
+        rl_map_put(&r->up_index, h->full, r->n_ups, NULL) < 0)
+        return RL_NOT_FOUND;
+    rl_up *x = &r->ups[r->n_ups];
+    x->full = h->full;
+    x->dir = h->dir;
+    x->last = h->last_type;
+    x->blk_mr = RL_NOT_FOUND;
+    memcpy(x->tail, h->tail, sizeof x->tail);
+    return r->n_ups++;
+}
+
+/* Index in r->shapes of s, adding it; RL_NOT_FOUND when the block must
+ * keep its shape in a wide record instead (table full, hash clash, OOM). */
+static uint32_t rl_shape_intern(espi_rules *r, const rl_shape *s)
+{
+    uint64_t h = rl_hash((const char *)s, sizeof *s);
+    uint32_t i = rl_map_get(&r->shape_index, h);
+    if (i != RL_NOT_FOUND) return memcmp(&r->shapes[i], s, sizeof *s) == 0 ? i : RL_NOT_FOUND;
+    if (r->n_shapes > RL_BLK_SHAPE_MAX ||
+        rl_reserve((void **)&r->shapes, &r->cap_shapes, r->n_shapes + 1, sizeof *r->shapes) ||
+        rl_map_put(&r->shape_index, h, r->n_shapes, NULL) < 0)
+        return RL_NOT_FOUND;
+    r->shapes[r->n_shapes] = *s;
+    return r->n_shapes++;
+}
+
+/* Move block k's fields into a new wide record w; -1 on OOM. */
+static int rl_blk_widen(espi_rules *r, rl_blk *k, const rl_wide *w)
+{
+    if (rl_reserve((void **)&r->wides, &r->cap_wides, r->n_wides + 1, sizeof *r->wides))
+        return -1;
+    r->wides[r->n_wides] = *w;
+    k->start = r->n_wides++;
+    k->line = 0;
+    k->bits = (k->bits & RL_BF_FLAGS) | RL_BF_WIDE;
+    return 0;
+}
+
+/* Append the record of a block whose entry starts at line, under up href
+ * index up; idh/selfh are 0 for a block after the first of its entry
+ * (flags RL_BF_CONT).  start and shape come later (rl_blk_fill).  Returns
+ * the entity or RL_NOT_FOUND on OOM.  Blocks grow by 1/16, not doubling,
+ * so a large feed does not hold a half-empty array. */
+static uint32_t rl_add_block(espi_rules *r, long line, uint64_t idh, uint64_t selfh, uint32_t up,
+                             uint32_t flags)
+{
+    if (r->n_blks > RL_INDEX_MAX ||
+        rl_reserve_by((void **)&r->blks, &r->cap_blks, r->n_blks + 1, sizeof *r->blks, 4))
+        return RL_NOT_FOUND;
+    rl_blk *k = &r->blks[r->n_blks];
+    memset(k, 0, sizeof *k);
+    k->id_lo = (uint32_t)idh;
+    k->id_hi = (uint32_t)(idh >> 32);
+    k->self_lo = (uint32_t)selfh;
+    k->self_hi = (uint32_t)(selfh >> 32);
+    k->bits = flags;
+    if (line >= 0 && (int64_t)line <= (int64_t)UINT32_MAX && up <= RL_BLK_UP_MAX) {
+        k->line = (uint32_t)line;
+        k->bits |= up;
+    } else {
+        rl_wide w = {ESPI_NONE, line, {ESPI_NONE, ESPI_NONE, ESPI_NONE}, up};
+        if (rl_blk_widen(r, k, &w)) return RL_NOT_FOUND;
+    }
+    return RL_KIND_BLK | r->n_blks++;
+}
+
+/* Give block bi what its readings showed; -1 on OOM. */
+static int rl_blk_fill(espi_rules *r, uint32_t bi, int64_t start, const rl_shape *s, uint32_t flags)
+{
+    rl_blk *k = &r->blks[bi];
+    k->bits |= flags;
+    if (k->bits & RL_BF_WIDE) {
+        r->wides[k->start].start = start;
+        r->wides[k->start].shape = *s;
+        return 0;
+    }
+    uint32_t si = rl_shape_intern(r, s);
+    if (si != RL_NOT_FOUND && start >= 0 && start <= (int64_t)UINT32_MAX) {
+        k->start = (uint32_t)start;
+        k->bits |= si << RL_BLK_SHAPE_SHIFT;
+        return 0;
+    }
+    rl_wide w = {start, (long)k->line, *s, k->bits & RL_BLK_UP_MAX};
+    return rl_blk_widen(r, k, &w);
+}
+
+static uint32_t rl_add_ent(espi_rules *r, espi_resource_type type, long line, uint64_t idh,
+                           uint64_t selfh, uint32_t up)
+{
+    if (r->n_ents > RL_INDEX_MAX ||
+        rl_reserve((void **)&r->ents, &r->cap_ents, r->n_ents + 1, sizeof *r->ents))
+        return RL_NOT_FOUND;
+    rl_ent *x = &r->ents[r->n_ents];
+    memset(x, 0, sizeof *x);
+    x->id = idh;
+    x->self = selfh;
+    x->line = line;
+    x->type = type;
+    x->up = up;
+    x->facts = RL_NOT_FOUND;
+    x->rt = RL_NOT_FOUND;
+    return r->n_ents++;
+}
+
+/* ID-001/002 for a new entity, then index its id and self hashes unless
+ * an earlier entry has them (that one stays the target).  -1 on OOM. */
+static int rl_index_entity(espi_rules *r, uint32_t ent, const espi_entry *e, uint64_t idh,
+                           uint64_t selfh)
+{
+    if (idh) {
+        uint32_t old = rl_keys_find(r, idh, 0);
+        if (old != RL_NOT_FOUND)
+            rl_report(r, "ID-001", ESPI_SEV_ERROR, e->line,
+                      "entry id %.80s is already used by the entry at line %ld; every entry "
+                      "needs its own id (e.g. a UUIDv5 of its self href)", e->id,
+                      rl_entity_line(r, old));
+        else if (rl_keys_add(r, ent))
+            return -1;
+    }
+    if (selfh) {
+        uint32_t old = rl_keys_find(r, selfh, RL_TAG_SELF);
+        if (old != RL_NOT_FOUND)
+            rl_report(r, "ID-002", ESPI_SEV_ERROR, e->line,
+                      "self href %.200s is already the self href of the entry at line %ld; "
+                      "give each entry its own URI", e->self.href, rl_entity_line(r, old));
+        else if (rl_keys_add(r, ent | RL_TAG_SELF))
+            return -1;
+    }
+    return 0;
+}
+
+/* Record a new entry (ID-001/002 at once), return its entity or
  * RL_NOT_FOUND on OOM. */
 static uint32_t rl_add_entry(espi_rules *r, espi_resource_type type, const espi_entry *e)
 {
-    if (rl_reserve((void **)&r->ents, &r->cap_ents, r->n_ents + 1, sizeof *r->ents))
+    rl_href self, up;
+    rl_href_parse(e->self.href, &self);
+    rl_href_parse(e->up.href, &up);
+    uint64_t idh = e->id[0] ? rl_hash(e->id, strlen(e->id)) : 0;
+    uint32_t upi = rl_up_intern(r, &up), ent;
+    if (upi == RL_NOT_FOUND) return RL_NOT_FOUND;
+    if (type == ESPI_RES_INTERVAL_BLOCK)
+        ent = rl_add_block(r, e->line, idh, self.full, upi, 0);
+    else
+        ent = rl_add_ent(r, type, e->line, idh, self.full, upi);
+    if (ent == RL_NOT_FOUND || rl_index_entity(r, ent, e, idh, self.full) ||
+        rl_add_refs(r, ent, e))
         return RL_NOT_FOUND;
-    uint32_t ei = r->n_ents++, old;
-    rl_ent *x = &r->ents[ei];
-    memset(x, 0, sizeof *x);
-    x->type = type;
-    x->line = e->line;
-    x->updated = e->updated;
-    x->rt_accum = x->rt_flow = x->rt_ilen = x->rt_uom = x->rt_currency = ESPI_NONE;
-    rl_href h;
-    rl_href_parse(e->self.href, &h);
-    x->self = h.full;
-    rl_href_parse(e->up.href, &h);
-    x->up = h.full;
-    x->up_dir = h.dir;
-    x->up_last = h.last_type;
-    snprintf(x->up_tail, sizeof x->up_tail, "%s", h.tail);
-    if (e->id[0]) {
-        int rc = rl_map_put(&r->ids, rl_hash(e->id, strlen(e->id)), ei, &old);
-        if (rc < 0) return RL_NOT_FOUND;
-        if (rc == 1)
-            rl_report(r, "ID-001", ESPI_SEV_ERROR, e->line,
-                      "entry id %.80s is already used by the entry at line %ld; every entry "
-                      "needs its own id (e.g. a UUIDv5 of its self href)", e->id, r->ents[old].line);
-    }
-    if (x->self) {
-        int rc = rl_map_put(&r->selfs, x->self, ei, &old);
-        if (rc < 0) return RL_NOT_FOUND;
-        if (rc == 1)
-            rl_report(r, "ID-002", ESPI_SEV_ERROR, e->line,
-                      "self href %.200s is already the self href of the entry at line %ld; "
-                      "give each entry its own URI", e->self.href, r->ents[old].line);
-    }
-    if (rl_add_refs(r, ei, e)) return RL_NOT_FOUND;
     if (type == ESPI_RES_USAGE_POINT) r->n_usage_points++;
-    return ei;
+    return ent;
 }
 
-/* The record index for res's entry, adding it if this resource starts a
- * new entry; RL_NOT_FOUND when there is no entry or memory ran out. */
+/* Another IntervalBlock of the entry the previous block came in. */
+static uint32_t rl_add_next_block(espi_rules *r, const espi_entry *e)
+{
+    rl_href up;
+    rl_href_parse(e->up.href, &up);
+    uint32_t upi = rl_up_intern(r, &up);
+    if (upi == RL_NOT_FOUND) return RL_NOT_FOUND;
+    return rl_add_block(r, e->line, 0, 0, upi, RL_BF_CONT);
+}
+
+/* The entity for res's entry: a new one when this resource starts a new
+ * entry, and a new block record for every IntervalBlock; RL_NOT_FOUND
+ * when memory ran out. */
 static uint32_t rl_entry_for(espi_rules *r, const espi_resource *res)
 {
     const espi_entry *e = res->entry;
     uint64_t idh = rl_hash(e->id, strlen(e->id));
     uint64_t selfh = rl_hash(e->self.href, strlen(e->self.href));
+    uint32_t ent;
     if (r->prev_ent != RL_NOT_FOUND && idh == r->prev_id && selfh == r->prev_self &&
-        e->line == r->prev_line && r->ents[r->prev_ent].type == res->type)
-        return r->prev_ent; /* another block of the same entry */
-    rl_check_entry_local(r, res->type, e);
-    uint32_t ei = rl_add_entry(r, res->type, e);
-    if (ei == RL_NOT_FOUND) {
-        r->oom = 1;
-        return ei;
+        e->line == r->prev_line && rl_entity_type(r, r->prev_ent) == res->type) {
+        if (res->type != ESPI_RES_INTERVAL_BLOCK) return r->prev_ent;
+        ent = rl_add_next_block(r, e);
+    } else {
+        rl_check_entry_local(r, res->type, e);
+        ent = rl_add_entry(r, res->type, e);
+        if (ent != RL_NOT_FOUND) {
+            r->prev_id = idh;
+            r->prev_self = selfh;
+            r->prev_line = e->line;
+            r->prev_ent = ent;
+        }
     }
-    r->prev_id = idh;
-    r->prev_self = selfh;
-    r->prev_line = e->line;
-    r->prev_ent = ei;
-    return ei;
+    if (ent == RL_NOT_FOUND) r->oom = 1;
+    return ent;
 }
 
 /* ---- IntervalBlock: IB-, TIME- --------------------------------------------- */
@@ -609,7 +986,10 @@ typedef struct rl_scan {      /* what one pass over a block's readings found */
     int starts_at_block;
 } rl_scan;
 
-static void rl_scan_readings(const espi_interval_block *b, rl_blk *k, rl_scan *sc)
+/* One pass over b's readings: the local findings into sc, the duration
+ * range into s and RL_BF_NEGATIVE / RL_BF_COST into *flags. */
+static void rl_scan_readings(const espi_interval_block *b, rl_shape *s, uint32_t *flags,
+                             rl_scan *sc)
 {
     int64_t bstart = b->interval.start, bend = ESPI_NONE, prev = ESPI_NONE;
     if (bstart != ESPI_NONE && b->interval.duration != ESPI_NONE && b->interval.duration > 0)
@@ -619,16 +999,16 @@ static void rl_scan_readings(const espi_interval_block *b, rl_blk *k, rl_scan *s
     for (size_t i = 0; i < b->n_readings; i++) {
         const espi_interval_reading *rd = &b->readings[i];
         int64_t t = rd->time_period.start, d = rd->time_period.duration;
-        if (rd->value != ESPI_NONE && rd->value < 0) k->negative = 1;
-        if (rd->cost != ESPI_NONE) k->cost = 1;
+        if (rd->value != ESPI_NONE && rd->value < 0) *flags |= RL_BF_NEGATIVE;
+        if (rd->cost != ESPI_NONE) *flags |= RL_BF_COST;
         if (t == ESPI_NONE || d == ESPI_NONE) {
             sc->no_period++;
             continue;
         }
         if (d <= 0) sc->bad_dur++;
         else {
-            if (k->min_dur == ESPI_NONE || d < k->min_dur) k->min_dur = d;
-            if (k->max_dur == ESPI_NONE || d > k->max_dur) k->max_dur = d;
+            if (s->min_dur == ESPI_NONE || d < s->min_dur) s->min_dur = d;
+            if (s->max_dur == ESPI_NONE || d > s->max_dur) s->max_dur = d;
         }
         if (t > RL_TIME_MAX) sc->ms++;
         if (t < 0) sc->negative_start++;
@@ -675,12 +1055,12 @@ static void rl_report_scan(espi_rules *r, long line, const espi_interval_block *
                   "start where the block interval starts", (long long)b->interval.start);
 }
 
-static void rl_interval_block(espi_rules *r, uint32_t ei, const espi_resource *res)
+static void rl_interval_block(espi_rules *r, uint32_t ent, const espi_resource *res)
 {
     const espi_interval_block *b = &res->u.interval_block;
     long line = res->entry ? res->entry->line : 0;
-    rl_blk k = {ei, RL_NOT_FOUND, b->interval.start, b->interval.duration,
-                ESPI_NONE, ESPI_NONE, 0, 0};
+    rl_shape s = {b->interval.duration, ESPI_NONE, ESPI_NONE};
+    uint32_t flags = 0;
     rl_scan sc;
 
     rl_check_interval(r, line, "IntervalBlock interval", &b->interval);
@@ -688,7 +1068,7 @@ static void rl_interval_block(espi_rules *r, uint32_t ei, const espi_resource *r
         rl_report(r, "TIME-003", ESPI_SEV_ERROR, line,
                   "IntervalBlock interval start %lld is negative (before 1970); use seconds "
                   "since 1970-01-01T00:00:00Z", (long long)b->interval.start);
-    rl_scan_readings(b, &k, &sc);
+    rl_scan_readings(b, &s, &flags, &sc);
     rl_report_scan(r, line, b, &sc);
     int64_t dup = 0;
     size_t dups = rl_count_duplicate_starts(b, sc.unsorted == 0, &dup);
@@ -699,12 +1079,8 @@ static void rl_interval_block(espi_rules *r, uint32_t ei, const espi_resource *r
     if (b->interval.start != ESPI_NONE &&
         (r->data_start == ESPI_NONE || b->interval.start < r->data_start))
         r->data_start = b->interval.start;
-    if (ei == RL_NOT_FOUND || r->oom) return;
-    if (rl_reserve((void **)&r->blks, &r->cap_blks, r->n_blks + 1, sizeof *r->blks)) {
-        r->oom = 1;
-        return;
-    }
-    r->blks[r->n_blks++] = k;
+    if (ent == RL_NOT_FOUND || !(ent & RL_KIND_BLK) || r->oom) return;
+    if (rl_blk_fill(r, ent & RL_INDEX, b->interval.start, &s, flags)) r->oom = 1;
 }
 
 /* ---- ReadingType: RT- ------------------------------------------------------- */
@@ -743,13 +1119,21 @@ static void rl_reading_type(espi_rules *r, uint32_t ei, const espi_resource *res
                   "ReadingType kind %lld with uom %lld is implausible (energy 12 expects Wh 72, "
                   "VArh 73, VAh 71, therm 169 or m3 42; demand 8 expects W 38, VA 61 or VAr 63); "
                   "check kind and uom", (long long)t->kind, (long long)t->uom);
-    if (ei == RL_NOT_FOUND) return;
+    if (ei == RL_NOT_FOUND || (ei & RL_KIND_BLK)) return;
     rl_ent *x = &r->ents[ei];
-    x->rt_accum = t->accumulation_behaviour;
-    x->rt_flow = t->flow_direction;
-    x->rt_ilen = t->interval_length;
-    x->rt_uom = t->uom;
-    x->rt_currency = t->currency;
+    if (x->facts == RL_NOT_FOUND) {
+        if (rl_reserve((void **)&r->rts, &r->cap_rts, r->n_rts + 1, sizeof *r->rts)) {
+            r->oom = 1;
+            return;
+        }
+        x->facts = r->n_rts++;
+    }
+    rl_rt *f = &r->rts[x->facts];
+    f->accum = t->accumulation_behaviour;
+    f->flow = t->flow_direction;
+    f->ilen = t->interval_length;
+    f->uom = t->uom;
+    f->currency = t->currency;
 }
 
 /* ---- LocalTimeParameters: LTP- ---------------------------------------------- */
@@ -808,11 +1192,20 @@ static void rl_local_time_parameters(espi_rules *r, uint32_t ei, const espi_reso
                   (long long)p->dst_offset);
     rl_check_dst_rule(r, line, "dstStartRule", p->dst_start_rule, p->tz_offset);
     rl_check_dst_rule(r, line, "dstEndRule", p->dst_end_rule, p->tz_offset);
-    if (ei == RL_NOT_FOUND) return;
+    if (ei == RL_NOT_FOUND || (ei & RL_KIND_BLK)) return;
     rl_ent *x = &r->ents[ei];
-    x->ltp_start = p->dst_start_rule;
-    x->ltp_end = p->dst_end_rule;
-    x->ltp_tz = p->tz_offset == ESPI_NONE ? 0 : p->tz_offset;
+    if (x->facts == RL_NOT_FOUND) {
+        if (rl_reserve((void **)&r->ltps, &r->cap_ltps, r->n_ltps + 1, sizeof *r->ltps)) {
+            r->oom = 1;
+            return;
+        }
+        x->facts = r->n_ltps++;
+    }
+    rl_ltp *f = &r->ltps[x->facts];
+    f->start = p->dst_start_rule;
+    f->end = p->dst_end_rule;
+    f->tz = p->tz_offset == ESPI_NONE ? 0 : p->tz_offset;
+    f->updated = res->entry ? res->entry->updated : ESPI_NONE;
 }
 
 /* ---- UsageSummary, PowerQualitySummary: US- ----------------------------------- */
@@ -910,14 +1303,14 @@ static void rl_authorization(espi_rules *r, const espi_resource *res)
 void espi_rules_resource(espi_rules *r, const espi_resource *res)
 {
     if (!r || !res) return;
-    uint32_t ei = RL_NOT_FOUND;
-    if (res->entry && !r->oom) ei = rl_entry_for(r, res);
+    uint32_t ent = RL_NOT_FOUND;
+    if (res->entry && !r->oom) ent = rl_entry_for(r, res);
     else if (res->entry) rl_check_entry_local(r, res->type, res->entry);
 
     switch (res->type) {
-    case ESPI_RES_INTERVAL_BLOCK: rl_interval_block(r, ei, res); break;
-    case ESPI_RES_READING_TYPE: rl_reading_type(r, ei, res); break;
-    case ESPI_RES_LOCAL_TIME_PARAMETERS: rl_local_time_parameters(r, ei, res); break;
+    case ESPI_RES_INTERVAL_BLOCK: rl_interval_block(r, ent, res); break;
+    case ESPI_RES_READING_TYPE: rl_reading_type(r, ent, res); break;
+    case ESPI_RES_LOCAL_TIME_PARAMETERS: rl_local_time_parameters(r, ent, res); break;
     case ESPI_RES_USAGE_SUMMARY: rl_usage_summary(r, res); break;
     case ESPI_RES_POWER_QUALITY_SUMMARY:
         rl_check_interval(r, res->entry ? res->entry->line : 0, "summaryInterval",
@@ -931,10 +1324,10 @@ void espi_rules_resource(espi_rules *r, const espi_resource *res)
 
 /* ---- finish: the link graph --------------------------------------------------- */
 
-/* Entry index the ref resolves to by self href, or RL_NOT_FOUND. */
+/* Entity the ref resolves to by self href, or RL_NOT_FOUND. */
 static uint32_t rl_resolve(const espi_rules *r, const rl_ref *ref)
 {
-    return rl_map_get(&r->selfs, ref->h.full);
+    return rl_keys_find(r, ref->h.full, RL_TAG_SELF);
 }
 
 /* Register every collection href (related links ending in a type name) so
@@ -944,7 +1337,7 @@ static int rl_index_collections(espi_rules *r)
     for (uint32_t i = 0; i < r->n_refs; i++) {
         const rl_ref *ref = &r->refs[i];
         if (ref->h.style == RL_STYLE_COLLECTION &&
-            rl_map_put(&r->colls, ref->h.full, ref->ent, NULL) < 0)
+            rl_map_put(&r->colls, ref->h.full, ref->owner, NULL) < 0)
             return -1;
     }
     return 0;
@@ -953,45 +1346,50 @@ static int rl_index_collections(espi_rules *r)
 /* Check one related link (LINK-004/007/009); counts its role for its owner. */
 static void rl_check_ref(espi_rules *r, const rl_ref *ref, int *n_rt, int *n_ltp)
 {
-    const rl_ent *owner = &r->ents[ref->ent];
+    espi_resource_type owner_type = rl_entity_type(r, ref->owner);
+    long owner_line = rl_entity_line(r, ref->owner);
     uint32_t ti = rl_resolve(r, ref);
-    espi_resource_type tt = ti == RL_NOT_FOUND ? ESPI_RES_UNKNOWN : r->ents[ti].type;
+    espi_resource_type tt = ti == RL_NOT_FOUND ? ESPI_RES_UNKNOWN : rl_entity_type(r, ti);
     int named_rt = ref->h.style == RL_STYLE_ENTRY && ref->h.seg_type == ESPI_RES_READING_TYPE;
     if (tt == ESPI_RES_READING_TYPE || named_rt) (*n_rt)++;
     if (tt == ESPI_RES_LOCAL_TIME_PARAMETERS ||
         (ref->h.style == RL_STYLE_ENTRY && ref->h.seg_type == ESPI_RES_LOCAL_TIME_PARAMETERS))
         (*n_ltp)++;
     if (ti != RL_NOT_FOUND && tt == ESPI_RES_LOCAL_TIME_PARAMETERS &&
-        owner->type == ESPI_RES_USAGE_POINT)
-        r->ents[ti].referenced = 1;
+        owner_type == ESPI_RES_USAGE_POINT)
+        r->ents[ti & RL_INDEX].referenced = 1;
     if (ref->h.style != RL_STYLE_ENTRY || !rl_type_must_resolve(ref->h.seg_type)) return;
     if (ti == RL_NOT_FOUND) {
-        if (owner->type == ESPI_RES_METER_READING && named_rt)
-            rl_report(r, "LINK-004", rl_unresolved_sev(r), owner->line,
+        if (owner_type == ESPI_RES_METER_READING && named_rt)
+            rl_report(r, "LINK-004", rl_unresolved_sev(r), owner_line,
                       "MeterReading related ReadingType %s is not the self href of any "
                       "ReadingType entry in this feed; include the ReadingType entry or fix the href",
                       ref->h.tail);
         else
-            rl_report(r, "LINK-007", rl_unresolved_sev(r), owner->line,
+            rl_report(r, "LINK-007", rl_unresolved_sev(r), owner_line,
                       "%s related href %s names a %s entry that is not in this feed; include "
-                      "that entry or fix the href", rl_type_name(owner->type), ref->h.tail,
+                      "that entry or fix the href", rl_type_name(owner_type), ref->h.tail,
                       rl_type_name(ref->h.seg_type));
         return;
     }
     if (ref->h.seg_type != tt)
-        rl_report(r, "LINK-009", ESPI_SEV_ERROR, owner->line,
+        rl_report(r, "LINK-009", ESPI_SEV_ERROR, owner_line,
                   "%s related href %s names a %s but resolves to the %s entry at line %ld; "
-                  "point the link at the right entry", rl_type_name(owner->type), ref->h.tail,
-                  rl_type_name(ref->h.seg_type), rl_type_name(tt), r->ents[ti].line);
+                  "point the link at the right entry", rl_type_name(owner_type), ref->h.tail,
+                  rl_type_name(ref->h.seg_type), rl_type_name(tt), rl_entity_line(r, ti));
 }
 
+/* Every related link in document order: the links of IntervalBlocks
+ * (rare) lie in r->refs between those of the other entries. */
 static void rl_check_refs(espi_rules *r)
 {
+    uint32_t i = 0;
+    int n_rt = 0, n_ltp = 0;
     for (uint32_t e = 0; e < r->n_ents; e++) {
-        rl_ent *x = &r->ents[e];
-        int n_rt = 0, n_ltp = 0;
-        for (uint32_t i = x->first_ref; i < x->first_ref + x->n_refs; i++)
-            rl_check_ref(r, &r->refs[i], &n_rt, &n_ltp);
+        const rl_ent *x = &r->ents[e];
+        for (; i < x->first_ref; i++) rl_check_ref(r, &r->refs[i], &n_rt, &n_ltp);
+        n_rt = n_ltp = 0;
+        for (; i < x->first_ref + x->n_refs; i++) rl_check_ref(r, &r->refs[i], &n_rt, &n_ltp);
         if (x->type == ESPI_RES_USAGE_POINT && n_ltp == 0)
             rl_report(r, "LINK-002", ESPI_SEV_ERROR, x->line,
                       "UsagePoint has no <link rel=\"related\"> to a LocalTimeParameters entry; "
@@ -1001,18 +1399,20 @@ static void rl_check_refs(espi_rules *r)
                       "MeterReading has %d related ReadingType links (expected exactly 1); "
                       "link it to the one ReadingType that describes its readings", n_rt);
     }
+    for (; i < r->n_refs; i++) rl_check_ref(r, &r->refs[i], &n_rt, &n_ltp);
 }
 
-/* Parent of entry x through its up link: an entry of type parent_type that
- * lists x's up href as a related collection, or whose self href is x's up
- * href minus its last segment (which must name x's type). */
-static uint32_t rl_parent(const espi_rules *r, const rl_ent *x, espi_resource_type parent_type)
+/* Parent (an ent index) of an entry of type `type` through its up href u:
+ * an entry of type parent_type that lists u as a related collection, or
+ * whose self href is u minus its last segment (which must name `type`). */
+static uint32_t rl_parent(const espi_rules *r, const rl_up *u, espi_resource_type type,
+                          espi_resource_type parent_type)
 {
-    uint32_t p = rl_map_get(&r->colls, x->up);
-    if (p != RL_NOT_FOUND && r->ents[p].type == parent_type) return p;
-    if (x->up_last != x->type) return RL_NOT_FOUND;
-    p = rl_map_get(&r->selfs, x->up_dir);
-    if (p != RL_NOT_FOUND && r->ents[p].type == parent_type) return p;
+    uint32_t p = rl_map_get(&r->colls, u->full);
+    if (p != RL_NOT_FOUND && rl_entity_type(r, p) == parent_type) return p & RL_INDEX;
+    if (u->last != type) return RL_NOT_FOUND;
+    p = rl_keys_find(r, u->dir, RL_TAG_SELF);
+    if (p != RL_NOT_FOUND && rl_entity_type(r, p) == parent_type) return p & RL_INDEX;
     return RL_NOT_FOUND;
 }
 
@@ -1020,22 +1420,24 @@ static void rl_check_up_links(espi_rules *r)
 {
     for (uint32_t e = 0; e < r->n_ents; e++) {
         const rl_ent *x = &r->ents[e];
+        const rl_up *u = &r->ups[x->up];
         if (!x->up) continue; /* FEED-006 already said so */
         if (x->type == ESPI_RES_METER_READING &&
-            rl_parent(r, x, ESPI_RES_USAGE_POINT) == RL_NOT_FOUND)
+            rl_parent(r, u, x->type, ESPI_RES_USAGE_POINT) == RL_NOT_FOUND)
             rl_report(r, "LINK-008", rl_unresolved_sev(r), x->line,
                       "MeterReading up href %s is not the MeterReading collection of any "
                       "UsagePoint in this feed; use the UsagePoint's related \".../MeterReading\" href",
-                      x->up_tail);
+                      u->tail);
         if ((x->type == ESPI_RES_USAGE_SUMMARY || x->type == ESPI_RES_POWER_QUALITY_SUMMARY) &&
-            rl_parent(r, x, ESPI_RES_USAGE_POINT) == RL_NOT_FOUND)
+            rl_parent(r, u, x->type, ESPI_RES_USAGE_POINT) == RL_NOT_FOUND)
             rl_report(r, "LINK-010", rl_unresolved_sev(r), x->line,
                       "%s up href %s is not a related collection of any UsagePoint in this feed; "
                       "use the UsagePoint's related \".../%s\" href", rl_type_name(x->type),
-                      x->up_tail, rl_type_name(x->type));
+                      u->tail, rl_type_name(x->type));
         /* a duplicate self href (ID-002) counts as referenced with its twin */
-        uint32_t twin = rl_map_get(&r->selfs, x->self);
-        int referenced = x->referenced || (twin != RL_NOT_FOUND && r->ents[twin].referenced);
+        uint32_t twin = rl_keys_find(r, x->self, RL_TAG_SELF);
+        int referenced = x->referenced ||
+                         (twin != RL_NOT_FOUND && !(twin & RL_KIND_BLK) && r->ents[twin].referenced);
         if (x->type == ESPI_RES_LOCAL_TIME_PARAMETERS && !referenced && r->n_usage_points)
             rl_report(r, "LINK-011", ESPI_SEV_WARNING, x->line,
                       "LocalTimeParameters entry is not the related target of any UsagePoint; "
@@ -1043,42 +1445,83 @@ static void rl_check_up_links(espi_rules *r)
     }
 }
 
-/* The ReadingType entry of MeterReading m, or RL_NOT_FOUND. */
+/* The ReadingType entry (ent index) of MeterReading m, or RL_NOT_FOUND. */
 static uint32_t rl_reading_type_of(const espi_rules *r, uint32_t m)
 {
     const rl_ent *x = &r->ents[m];
     for (uint32_t i = x->first_ref; i < x->first_ref + x->n_refs; i++) {
         uint32_t t = rl_resolve(r, &r->refs[i]);
-        if (t != RL_NOT_FOUND && r->ents[t].type == ESPI_RES_READING_TYPE) return t;
+        if (t != RL_NOT_FOUND && rl_entity_type(r, t) == ESPI_RES_READING_TYPE) return t;
     }
     return RL_NOT_FOUND;
 }
 
-static int rl_cmp_blk(const void *a, const void *b)
-{
-    const rl_blk *x = a, *y = b;
-    if (x->mr != y->mr) return x->mr < y->mr ? -1 : 1;
-    return (x->start > y->start) - (x->start < y->start);
-}
-
-/* LINK-006: attach each block to its MeterReading. */
+/* LINK-006: attach each block to its MeterReading, through its up href
+ * (resolved once per distinct href), and find each MeterReading's
+ * ReadingType, while the key index still matches the block records. */
 static void rl_attach_blocks(espi_rules *r)
 {
-    uint32_t last_reported = RL_NOT_FOUND;
+    for (uint32_t u = 1; u < r->n_ups; u++)
+        r->ups[u].blk_mr = rl_parent(r, &r->ups[u], ESPI_RES_INTERVAL_BLOCK,
+                                     ESPI_RES_METER_READING);
     for (uint32_t i = 0; i < r->n_blks; i++) {
-        rl_blk *k = &r->blks[i];
-        const rl_ent *x = &r->ents[k->ent];
-        if (!x->up) continue;
-        k->mr = rl_parent(r, x, ESPI_RES_METER_READING);
-        if (k->mr != RL_NOT_FOUND) {
-            r->ents[k->mr].n_blocks++;
-        } else if (k->ent != last_reported) {
-            last_reported = k->ent;
-            rl_report(r, "LINK-006", rl_unresolved_sev(r), x->line,
+        const rl_blk *k = &r->blks[i];
+        uint32_t up = rl_blk_up(r, k), mr = r->ups[up].blk_mr;
+        if (!up) continue;
+        if (mr != RL_NOT_FOUND)
+            r->ents[mr].n_blocks++;
+        else if (!(k->bits & RL_BF_CONT)) /* once per entry, not per block */
+            rl_report(r, "LINK-006", rl_unresolved_sev(r), rl_blk_line(r, k),
                       "IntervalBlock up href %s is not the IntervalBlock collection of any "
                       "MeterReading in this feed; use the MeterReading's related "
-                      "\".../IntervalBlock\" href", x->up_tail);
-        }
+                      "\".../IntervalBlock\" href", r->ups[up].tail);
+    }
+    for (uint32_t e = 0; e < r->n_ents; e++)
+        if (r->ents[e].type == ESPI_RES_METER_READING) r->ents[e].rt = rl_reading_type_of(r, e);
+}
+
+/* Order of blocks for the cross-block checks: by MeterReading (unattached
+ * last), start, then line. */
+static int rl_cmp_blk(const espi_rules *r, const rl_blk *a, const rl_blk *b)
+{
+    uint32_t ma = rl_blk_mr(r, a), mb = rl_blk_mr(r, b);
+    if (ma != mb) return ma < mb ? -1 : 1;
+    int64_t sa = rl_blk_start(r, a), sb = rl_blk_start(r, b);
+    if (sa != sb) return sa < sb ? -1 : 1;
+    long la = rl_blk_line(r, a), lb = rl_blk_line(r, b);
+    return (la > lb) - (la < lb);
+}
+
+static void rl_sift_down(espi_rules *r, size_t root, size_t n)
+{
+    rl_blk *a = r->blks;
+    for (;;) {
+        size_t c = 2 * root + 1;
+        if (c >= n) return;
+        if (c + 1 < n && rl_cmp_blk(r, &a[c], &a[c + 1]) < 0) c++;
+        if (rl_cmp_blk(r, &a[root], &a[c]) >= 0) return;
+        rl_blk t = a[root];
+        a[root] = a[c];
+        a[c] = t;
+        root = c;
+    }
+}
+
+/* Sort r->blks in place (heapsort: no scratch memory, and the comparison
+ * needs r, which qsort cannot pass).  Feeds usually list blocks in order
+ * already, which one pass detects.  The key index is stale afterwards. */
+static void rl_sort_blocks(espi_rules *r)
+{
+    size_t n = r->n_blks, i = 1;
+    r->blks_sorted = 1;
+    while (i < n && rl_cmp_blk(r, &r->blks[i - 1], &r->blks[i]) <= 0) i++;
+    if (i >= n) return;
+    for (i = n / 2; i-- > 0;) rl_sift_down(r, i, n);
+    for (size_t end = n; end-- > 1;) {
+        rl_blk t = r->blks[0];
+        r->blks[0] = r->blks[end];
+        r->blks[end] = t;
+        rl_sift_down(r, 0, end);
     }
 }
 
@@ -1101,97 +1544,108 @@ typedef struct rl_group {
     int64_t min_dur, max_dur;
 } rl_group;
 
-static void rl_group_add(rl_group *g, const rl_blk *k, const rl_ent *rt, long line)
+static const rl_rt *rl_rt_facts(const espi_rules *r, uint32_t rt)
 {
-    if (!g->n_blocks++) g->first_line = line;
-    if (rt->rt_ilen != ESPI_NONE && rt->rt_ilen > 0 && k->min_dur != ESPI_NONE &&
-        (!rl_duration_fits(k->min_dur, rt->rt_ilen) || !rl_duration_fits(k->max_dur, rt->rt_ilen))) {
-        if (!g->n_len++) {
-            g->len_line = line;
-            g->min_dur = k->min_dur;
-            g->max_dur = k->max_dur;
-        }
-        if (k->min_dur < g->min_dur) g->min_dur = k->min_dur;
-        if (k->max_dur > g->max_dur) g->max_dur = k->max_dur;
-    }
-    if (k->negative && !g->n_neg++) g->neg_line = line;
-    if (k->cost && !g->n_cost++) g->cost_line = line;
+    static const rl_rt none = {ESPI_NONE, ESPI_NONE, ESPI_NONE, ESPI_NONE, ESPI_NONE};
+    uint32_t f = r->ents[rt].facts;
+    return f == RL_NOT_FOUND ? &none : &r->rts[f];
 }
 
-/* IB-005, RT-001, RT-003, RT-004, RT-006 for one MeterReading's blocks. */
-static void rl_report_group(espi_rules *r, const rl_group *g, const rl_ent *rt)
+static void rl_group_add(rl_group *g, const rl_shape *s, uint32_t bits, const rl_rt *rt, long line)
+{
+    if (!g->n_blocks++) g->first_line = line;
+    if (rt->ilen != ESPI_NONE && rt->ilen > 0 && s->min_dur != ESPI_NONE &&
+        (!rl_duration_fits(s->min_dur, rt->ilen) || !rl_duration_fits(s->max_dur, rt->ilen))) {
+        if (!g->n_len++) {
+            g->len_line = line;
+            g->min_dur = s->min_dur;
+            g->max_dur = s->max_dur;
+        }
+        if (s->min_dur < g->min_dur) g->min_dur = s->min_dur;
+        if (s->max_dur > g->max_dur) g->max_dur = s->max_dur;
+    }
+    if ((bits & RL_BF_NEGATIVE) && !g->n_neg++) g->neg_line = line;
+    if ((bits & RL_BF_COST) && !g->n_cost++) g->cost_line = line;
+}
+
+/* IB-005, RT-001, RT-003, RT-004, RT-006 for one MeterReading's blocks;
+ * rt_line is the line of its ReadingType entry. */
+static void rl_report_group(espi_rules *r, const rl_group *g, const rl_rt *rt, long rt_line)
 {
     if (g->n_len)
         rl_report(r, "IB-005", ESPI_SEV_WARNING, g->len_line,
                   "%u IntervalBlock(s) hold readings of %lld..%lld s, not the ReadingType "
                   "intervalLength %lld s (line %ld); fix the durations or the intervalLength",
-                  g->n_len, (long long)g->min_dur, (long long)g->max_dur, (long long)rt->rt_ilen,
-                  rt->line);
-    if (g->n_blocks && rt->rt_uom == ESPI_NONE)
-        rl_report(r, "RT-001", ESPI_SEV_ERROR, rt->line,
+                  g->n_len, (long long)g->min_dur, (long long)g->max_dur, (long long)rt->ilen,
+                  rt_line);
+    if (g->n_blocks && rt->uom == ESPI_NONE)
+        rl_report(r, "RT-001", ESPI_SEV_ERROR, rt_line,
                   "ReadingType used by IntervalBlock data (line %ld) has no <uom>; add the "
                   "unit, e.g. 72 for Wh", g->first_line);
-    if (g->n_neg && rt->rt_flow == ESPI_FLOW_REVERSE)
+    if (g->n_neg && rt->flow == ESPI_FLOW_REVERSE)
         rl_report(r, "RT-003", ESPI_SEV_WARNING, g->neg_line,
                   "%u IntervalBlock(s) hold negative values under flowDirection 19 (reverse); "
                   "energy received from the customer is written as positive values in a reverse "
                   "ReadingType: drop the sign or use flowDirection 4 (net)", g->n_neg);
-    if (g->n_neg && rt->rt_flow == ESPI_FLOW_FORWARD)
+    if (g->n_neg && rt->flow == ESPI_FLOW_FORWARD)
         rl_report(r, "RT-004", ESPI_SEV_WARNING, g->neg_line,
                   "%u IntervalBlock(s) hold negative values under flowDirection 1 (forward); "
                   "delivered energy is non-negative: put export in a flowDirection 19 MeterReading "
                   "or use flowDirection 4 (net)", g->n_neg);
-    if (g->n_cost && rt->rt_currency == ESPI_NONE)
+    if (g->n_cost && rt->currency == ESPI_NONE)
         rl_report(r, "RT-006", ESPI_SEV_WARNING, g->cost_line,
                   "IntervalReadings carry <cost> but their ReadingType (line %ld) has no "
-                  "<currency>; add the ISO 4217 numeric code, e.g. 840", rt->line);
+                  "<currency>; add the ISO 4217 numeric code, e.g. 840", rt_line);
 }
 
 static void rl_check_block_group(espi_rules *r, uint32_t from, uint32_t to)
 {
-    uint32_t m = r->blks[from].mr;
-    uint32_t rt = rl_reading_type_of(r, m);
+    uint32_t m = rl_blk_mr(r, &r->blks[from]);
+    uint32_t rt = r->ents[m].rt;
+    const rl_rt *facts = rt != RL_NOT_FOUND ? rl_rt_facts(r, rt) : NULL;
     rl_group g;
     memset(&g, 0, sizeof g);
     for (uint32_t i = from; i < to; i++) {
         const rl_blk *k = &r->blks[i];
+        int64_t start = rl_blk_start(r, k);
+        long line = rl_blk_line(r, k);
         if (i > from) {
             const rl_blk *p = &r->blks[i - 1];
-            if (p->start != ESPI_NONE && k->start != ESPI_NONE && p->duration != ESPI_NONE &&
-                (k->start == p->start || k->start < p->start + p->duration))
-                rl_report(r, "IB-004", ESPI_SEV_ERROR, r->ents[k->ent].line,
+            int64_t pstart = rl_blk_start(r, p), pdur = rl_blk_shape(r, p)->duration;
+            if (pstart != ESPI_NONE && start != ESPI_NONE && pdur != ESPI_NONE &&
+                (start == pstart || start < pstart + pdur))
+                rl_report(r, "IB-004", ESPI_SEV_ERROR, line,
                           "IntervalBlock starting %lld %s the block starting %lld (entry line %ld) "
                           "of the same MeterReading (line %ld); blocks of one MeterReading must not "
-                          "overlap: merge or drop the repeated data", (long long)k->start,
-                          k->start == p->start ? "repeats" : "overlaps", (long long)p->start,
-                          r->ents[p->ent].line, r->ents[m].line);
+                          "overlap: merge or drop the repeated data", (long long)start,
+                          start == pstart ? "repeats" : "overlaps", (long long)pstart,
+                          rl_blk_line(r, p), r->ents[m].line);
         }
-        if (rt != RL_NOT_FOUND) rl_group_add(&g, k, &r->ents[rt], r->ents[k->ent].line);
+        if (facts) rl_group_add(&g, rl_blk_shape(r, k), k->bits, facts, line);
     }
-    if (rt != RL_NOT_FOUND) rl_report_group(r, &g, &r->ents[rt]);
+    if (facts) rl_report_group(r, &g, facts, r->ents[rt].line);
 }
 
 static void rl_check_blocks(espi_rules *r)
 {
     rl_attach_blocks(r);
-    if (r->n_blks) qsort(r->blks, r->n_blks, sizeof *r->blks, rl_cmp_blk);
+    rl_sort_blocks(r);
     uint32_t i = 0;
-    while (i < r->n_blks && r->blks[i].mr != RL_NOT_FOUND) {
-        uint32_t j = i + 1;
-        while (j < r->n_blks && r->blks[j].mr == r->blks[i].mr) j++;
+    while (i < r->n_blks && rl_blk_mr(r, &r->blks[i]) != RL_NOT_FOUND) {
+        uint32_t j = i + 1, m = rl_blk_mr(r, &r->blks[i]);
+        while (j < r->n_blks && rl_blk_mr(r, &r->blks[j]) == m) j++;
         rl_check_block_group(r, i, j);
         i = j;
     }
     for (uint32_t e = 0; e < r->n_ents; e++) {
         const rl_ent *x = &r->ents[e];
-        if (x->type != ESPI_RES_METER_READING || x->n_blocks) continue;
-        uint32_t rt = rl_reading_type_of(r, e);
-        if (rt != RL_NOT_FOUND && r->ents[rt].rt_accum == ESPI_ACCUM_DELTA_DATA)
+        if (x->type != ESPI_RES_METER_READING || x->n_blocks || x->rt == RL_NOT_FOUND) continue;
+        if (rl_rt_facts(r, x->rt)->accum == ESPI_ACCUM_DELTA_DATA)
             rl_report(r, "RT-005", rl_unresolved_sev(r), x->line,
                       "MeterReading's ReadingType (line %ld) has accumulationBehaviour 4 "
                       "(deltaData) but no IntervalBlock in this feed belongs to it; include its "
                       "IntervalBlocks (up href = its related \".../IntervalBlock\")",
-                      r->ents[rt].line);
+                      r->ents[x->rt].line);
     }
 }
 
@@ -1208,12 +1662,13 @@ static void rl_check_ltp_order(espi_rules *r)
 {
     for (uint32_t e = 0; e < r->n_ents; e++) {
         const rl_ent *x = &r->ents[e];
-        if (x->type != ESPI_RES_LOCAL_TIME_PARAMETERS) continue;
-        int64_t when = r->data_start != ESPI_NONE ? r->data_start : x->updated;
+        if (x->type != ESPI_RES_LOCAL_TIME_PARAMETERS || x->facts == RL_NOT_FOUND) continue;
+        const rl_ltp *f = &r->ltps[x->facts];
+        int64_t when = r->data_start != ESPI_NONE ? r->data_start : f->updated;
         int year = when != ESPI_NONE && when >= 0 && when <= RL_TIME_MAX ? rl_year_of(when) : 2024;
         int64_t s, t;
-        if (espi_dst_rule_instant(x->ltp_start, year, x->ltp_tz, &s) ||
-            espi_dst_rule_instant(x->ltp_end, year, x->ltp_tz, &t))
+        if (espi_dst_rule_instant(f->start, year, f->tz, &s) ||
+            espi_dst_rule_instant(f->end, year, f->tz, &t))
             continue; /* NONE or undecodable: LTP-003/004 spoke already */
         if (s >= t) {
             char a[32], b[32];
