@@ -70,6 +70,7 @@ typedef struct e8_ctx {
     int64_t prev_end, nominal;
     int resync;                  /* lenient: a reading was skipped */
     int has_qty, qty_rounded;
+    int qty_skipped;             /* lenient: the QTY before the next DTM*582 was bad */
     int64_t qty_wh, qty_quality;
 } e8_ctx;
 
@@ -294,7 +295,7 @@ static void loop_reset(e8_ctx *c)
     c->m_quality = ESPI_NONE;
     c->chan = -1;
     c->nominal = 0;
-    c->resync = c->has_qty = 0;
+    c->resync = c->has_qty = c->qty_skipped = 0;
 }
 
 static int flush_monthly(e8_ctx *c)
@@ -453,10 +454,13 @@ static int on_qty(e8_ctx *c)
                               "and K1 kW)", c->x.seg_no, uom);
     rc = tr_dec_parse_str(v, 3, 0, &val, &rounded);
     if (rc == 0 && val < 0 && c->flow != ESPI_FLOW_NET) rc = TR_DEC_ESYNTAX;
-    if (rc)
-        return (rc = seg_problem(c, "QTY02 \"%s\" %s (expected a quantity like 0.145%s)", v,
-                                 *v == '-' ? "is negative" : tr_dec_strerror(rc),
-                                 c->flow == ESPI_FLOW_NET ? "" : ", not negative")) < 0 ? rc : 0;
+    if (rc) {
+        rc = seg_problem(c, "QTY02 \"%s\" %s (expected a quantity like 0.145%s)", v,
+                         *v == '-' ? "is negative" : tr_dec_strerror(rc),
+                         c->flow == ESPI_FLOW_NET ? "" : ", not negative");
+        c->qty_skipped = c->loop == LOOP_INTERVAL;
+        return rc < 0 ? rc : 0;
+    }
     if (c->loop == LOOP_MONTHLY) {
         if (!strcmp(uom, "K1")) {
             c->m_w = val, c->m_has_w = 1;
@@ -484,6 +488,14 @@ static int on_interval_end(e8_ctx *c)
 {
     int64_t end, start;
     int rc;
+    if (!c->has_qty && c->qty_skipped && c->start != ESPI_NONE) {
+        /* lenient: the interval of a skipped QTY becomes a gap */
+        c->qty_skipped = 0;
+        rc = resolve(c, "582", tr_x12_el(&c->x, 2), tr_x12_el(&c->x, 3), tr_x12_el(&c->x, 4),
+                     c->prev_end == ESPI_NONE ? c->start : c->prev_end, &end);
+        if (rc == 0) c->prev_end = end;
+        return rc < 0 ? rc : 0;
+    }
     if (!c->has_qty) return SEG_ERROR(c, "DTM*582 without a QTY before it (expected QTY, then "
                                          "DTM*582 with that interval's end)");
     c->has_qty = 0;

@@ -159,7 +159,7 @@ static int read_segment(tr_x12 *x, int c, eg_err *err)
     size_t n = 0;
     if (c == EOF) {
         if (x->depth == 0 && x->eof_ok) return 0;
-        return tr_x12_error(x, err, EG_EDATA, "the file ends inside %s (expected %s)",
+        return tr_x12_error(x, err, EG_EDATA, "the file ends after this segment, inside %s (expected %s)",
                             x->depth == 3 ? "a transaction set" : x->depth == 2 ? "a group"
                                                                                 : "an interchange",
                             x->depth == 3 ? "SE" : x->depth == 2 ? "GE" : "IEA");
