@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "cmd_store.h"
+#include "edi867_out.h"
 #include "store.h"
 #include "writer.h"
 
@@ -57,6 +58,9 @@ static const char export_help[] =
     "      --start-index N      first entry to write, 1-based (default 1)\n"
     "      --max-results N      write at most N entries\n"
     "      --compact            no indentation\n"
+    "      --format F           espi (default) or edi867: ANSI X12 867 usage for a trading\n"
+    "                           partner (docs/edi867.md); with --control-number N (ISA13/GS06,\n"
+    "                           default 1), --sender ID and --receiver ID (ISA06/ISA08)\n"
     "  -o, --output OUT         output file (default -, stdout); written atomically\n"
     "  -h, --help               this help\n"
     "\n"
@@ -209,7 +213,8 @@ static int parse_time_opt(const char *name, const char *v, int64_t *out)
 
 int cmd_export(int argc, char **argv)
 {
-    enum { O_FROM = 256, O_TO, O_PMIN, O_PMAX, O_UMIN, O_UMAX, O_START, O_MAX, O_COMPACT };
+    enum { O_FROM = 256, O_TO, O_PMIN, O_PMAX, O_UMIN, O_UMAX, O_START, O_MAX, O_COMPACT,
+           O_FORMAT, O_CTRL, O_SENDER, O_RECEIVER };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 'd'},
         {"customer", required_argument, NULL, 'c'},
@@ -223,6 +228,10 @@ int cmd_export(int argc, char **argv)
         {"start-index", required_argument, NULL, O_START},
         {"max-results", required_argument, NULL, O_MAX},
         {"compact", no_argument, NULL, O_COMPACT},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"control-number", required_argument, NULL, O_CTRL},
+        {"sender", required_argument, NULL, O_SENDER},
+        {"receiver", required_argument, NULL, O_RECEIVER},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -230,9 +239,11 @@ int cmd_export(int argc, char **argv)
     espi_writer_opts wo = {1};
     store_query q;
     store *s = NULL;
-    int c, rc;
+    int c, rc, edi = 0;
     eg_err err;
+    edi867_out_opts eo;
 
+    edi867_out_opts_init(&eo);
     store_query_init(&q);
     eg_err_clear(&err);
     optind = 1;
@@ -253,6 +264,14 @@ int cmd_export(int argc, char **argv)
         case O_START: n = &q.start_index; break;
         case O_MAX: n = &q.max_results; break;
         case O_COMPACT: wo.indent = 0; break;
+        case O_FORMAT:
+            if (strcmp(optarg, "edi867") != 0 && strcmp(optarg, "espi") != 0)
+                return cli_usage_error("export", "--format '%s' is not espi or edi867", optarg);
+            edi = strcmp(optarg, "edi867") == 0;
+            break;
+        case O_CTRL: n = &eo.control_number; break;
+        case O_SENDER: snprintf(eo.sender, sizeof eo.sender, "%.15s", optarg); break;
+        case O_RECEIVER: snprintf(eo.receiver, sizeof eo.receiver, "%.15s", optarg); break;
         case 'h': fputs(export_help, stdout); return EG_EXIT_OK;
         default: return cli_usage_error("export", "unknown option");
         }
@@ -260,7 +279,7 @@ int cmd_export(int argc, char **argv)
         if (n) {
             char *end;
             *n = strtol(optarg, &end, 10);
-            if (*end || *n < (n == &q.start_index ? 1 : 0))
+            if (*end || *n < (n == &q.start_index || n == &eo.control_number ? 1 : 0))
                 return cli_usage_error("export", "%s wants a whole number, not '%s'",
                                        argv[optind - 1], optarg);
         }
@@ -271,6 +290,10 @@ int cmd_export(int argc, char **argv)
     if (q.from != ESPI_NONE && q.to != ESPI_NONE && q.from >= q.to)
         return cli_usage_error("export", "--from must be before --to");
     if ((rc = open_store(url, &s))) return rc;
+    if (edi) {
+        rc = edi867_export(s, &q, &eo, out, NULL, &err);
+        goto done;
+    }
     espi_writer *w = espi_writer_open_path(out, &wo, &err);
     if (!w) {
         rc = err.code ? err.code : EG_ECANTCREAT;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bill.h"
+#include "edi867.h"
 #include "opower.h"
 #include "smarthub.h"
 #include "smt.h"
@@ -28,6 +29,7 @@ static const tr_format_info formats[] = {
     {TR_FORMAT_BILL_TEXT, "bill-text", "bill text (pdftotext -layout)", tr_bill_text_read, NULL, 0},
     {TR_FORMAT_BILL_CSV, "bill-csv", "billing-history CSV", tr_bill_csv_read, NULL, 0},
     {TR_FORMAT_XLSX, "xlsx", "xlsx workbook", tr_xlsx_read, NULL, 0},
+    {TR_FORMAT_EDI867, "edi867", "ANSI X12 867 usage (EDI)", tr_edi867_read, NULL, 0},
 };
 #define N_FORMATS (sizeof formats / sizeof formats[0])
 
@@ -55,7 +57,7 @@ const char *tr_detect_tried(void)
 {
     return "SmartHub usage poll JSON, SmartHub Green Button CSV, Smart Meter Texas interval or "
            "daily CSV, Opower Download My Data CSV, bill PDF, bill text (pdftotext -layout), "
-           "billing-history CSV, xlsx workbook";
+           "billing-history CSV, xlsx workbook, ANSI X12 867 usage (EDI)";
 }
 
 /* ---- byte helpers ----------------------------------------------------------- */
@@ -161,6 +163,9 @@ static tr_format detect_text(span s, tr_detection *out)
     span rest = s, line, first = {s.p, 0};
     int n = 0, opower = 0, opower_billing = 0;
     next_line(&(span){s.p, s.n}, &first);
+    if (starts(s, "ISA") && s.n > 3 && !(s.p[3] >= '0' && s.p[3] <= '9') &&
+        !((s.p[3] | 0x20) >= 'a' && (s.p[3] | 0x20) <= 'z') && s.p[3] != ' ')
+        return found(out, TR_FORMAT_EDI867, "an X12 interchange header (ISA)");
     if (has(first, "ESIID") && has(first, "USAGE_DATE")) {
         if (has(first, "USAGE_START_TIME"))
             return found(out, TR_FORMAT_SMT, "SMT 15-minute interval CSV header (ESIID,USAGE_DATE,...)");

@@ -13,6 +13,7 @@
  *   opower        a line starting "TYPE," (after Opower's BOM and preamble)
  *   bill-text     pdftotext -layout of a bill: "Billing Period" and "kWh Use"
  *   bill-csv      billing-history table: bill_date with kwh_used or line_item
+ *   edi867        an X12 interchange: "ISA" then a non-alphanumeric separator
  *
  * The format table (tr_formats) is also the registry of translators: each
  * format names its reader, NULL while none exists (then translation answers
@@ -40,6 +41,7 @@ typedef enum tr_format {
     TR_FORMAT_BILL_TEXT,       /* a bill as pdftotext -layout text */
     TR_FORMAT_BILL_CSV,        /* billing history table */
     TR_FORMAT_XLSX,            /* a spreadsheet export */
+    TR_FORMAT_EDI867,          /* ANSI X12 867 usage interchange */
     TR_FORMAT_COUNT
 } tr_format;
 

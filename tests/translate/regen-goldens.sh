@@ -63,3 +63,13 @@ for src in "$root/samples/xlsx"/*.xlsx; do
     name=$(basename "$src" .xlsx)
     "$espigate" translate --quiet --tz America/Chicago -o "$dir/$name.expected.xml" "$src"
 done
+
+# edi867: synthetic X12 867 interchanges (samples/edi867/make_samples.py writes
+# them); their times are US Central (generic CT or explicit CS/CD codes), so
+# --tz America/Chicago.  test_edi867_cli.sh checks them.
+dir=${out:-$root/samples/edi867}
+mkdir -p "$dir"
+for src in "$root/samples/edi867"/*.x12; do
+    name=$(basename "$src" .x12)
+    "$espigate" translate --quiet --tz America/Chicago -o "$dir/$name.expected.xml" "$src"
+done
