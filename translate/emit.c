@@ -623,6 +623,9 @@ static int write_meter_reading(tr_emit *e, em_chan *c, eg_err *err)
     snprintf(title, sizeof title, "uom %lld x 10^%lld %s, %lld s intervals", (long long)ch->uom,
              (long long)ch->power_of_ten_multiplier, flow_word(ch->flow_direction),
              (long long)ch->interval_length);
+    if (ch->tou != ESPI_NONE) /* tell the TOU ReadingTypes of one meter apart */
+        snprintf(title + strlen(title), sizeof title - strlen(title), ", tou %lld",
+                 (long long)ch->tou);
     entry_for(e, title, bare, "%s:rt", ch->key);
     espi_links_reading_type(&e->e, e->base, c->rtid);
     espi_reading_type_init(&rt);
@@ -640,6 +643,9 @@ static int write_meter_reading(tr_emit *e, em_chan *c, eg_err *err)
     rt.power_of_ten_multiplier = ch->power_of_ten_multiplier;
     rt.uom = ch->uom;
     rt.measuring_period = ch->measuring_period;
+    rt.tou = ch->tou;
+    rt.cpp = ch->cpp;
+    rt.consumption_tier = ch->consumption_tier;
     if ((rc = espi_writer_reading_type(e->w, &e->e, &rt, err))) return rc;
     e->entries++;
     c->written = 1;

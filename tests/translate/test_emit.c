@@ -58,6 +58,7 @@ static tr_channel channel(int index, const char *key, const char *up, int64_t fl
 {
     tr_channel c;
     memset(&c, 0, sizeof c);
+    c.tou = c.cpp = c.consumption_tier = ESPI_NONE; /* 0 would be a code */
     c.index = index;
     snprintf(c.key, sizeof c.key, "%s", key);
     snprintf(c.usage_point, sizeof c.usage_point, "%s", up);
