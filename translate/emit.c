@@ -693,14 +693,18 @@ static int flush_day(tr_emit *e, em_chan *c, eg_err *err)
     entry_for(e, title, bare, "%s:ib:%s", c->st.channel.key, date);
     espi_links_interval_block(&e->e, e->base, e->sid, e->up[c->up].id, c->mrid, bare);
     espi_interval_block b;
-    b.interval.duration = c->day_end - c->day_start;
-    b.interval.start = c->day_start;
+    /* a block starts with its first reading (GBA FB_04 D042): a day whose
+     * first reading is not at local midnight (a TOU period, a gap at 00:00)
+     * gets a shorter block; the end stays the local day's end */
+    b.interval.start = c->buf[0].time_period.start > c->day_start ? c->buf[0].time_period.start
+                                                                   : c->day_start;
+    b.interval.duration = c->day_end - b.interval.start;
     b.readings = c->buf;
     b.n_readings = c->n;
     if ((rc = espi_writer_interval_block(e->w, &e->e, &b, err))) return rc;
     e->entries++;
     c->st.blocks++;
-    if (!c->multi_day && b.interval.duration != 86400) c->st.dst_blocks++;
+    if (!c->multi_day && c->day_end - c->day_start != 86400) c->st.dst_blocks++;
     c->n = 0;
     c->day = ESPI_NONE;
     c->multi_day = 0;

@@ -10,15 +10,25 @@
  *   COST         dollars per interval: joined to USAGE series by series
  *                NAME (never by position -- the order differs) and to
  *                points by x; it becomes tr_reading.cost;
- *   TIME_OF_USE  the USAGE kWh again, split by TOU period: ignored with one
- *                note, because the totals are already in USAGE and
- *                tr_channel has no `tou` code to carry the split yet;
+ *   TIME_OF_USE  the USAGE kWh again, split by TOU period: one series per
+ *                period ("<meter> - On Peak", rateName "On Peak"), each
+ *                holding only the intervals of its period.  Each period
+ *                becomes its own channel of the meter with ReadingType.tou
+ *                set (codes: sh_tou_known -- fixed for known labels, sorted
+ *                after them for others, never by answer order) and readings
+ *                only where its series has points.  Where USAGE and the
+ *                periods both have values at an x, the periods must add up
+ *                to USAGE; a note says where they do not;
  *   other        ignored with a note.
  * baseSeries and meterToChartData repeat the points and are never read.
  *
  * Series and meters: series[].name joins meters[].seriesId; failing that
  * the meter with the same meterNumber and channel.  Each series lands in a
- * channel keyed by (meter number, flow direction), declared in series order.
+ * channel keyed by (meter number, flow direction, span, TOU period),
+ * declared in series order: "smarthub:<meter>:<flow>" for intervals under a
+ * day (the key every earlier feed used), "...:daily" for DAILY answers,
+ * "...:monthly" for MONTHLY billing periods, then ":tou-<period>" for a TOU
+ * series -- so a daily channel never mixes with an hourly one of the meter.
  * FORWARD/TOTAL -> forward, REVERSE/RETURN -> reverse with absolute values,
  * NET -> net, signed.  The sign of y wins over the flags: a FORWARD series
  * with both signs is net data (one co-op sends net export that way) and
@@ -40,7 +50,10 @@
  * from the smallest gap between the series' x values, else from timeFrame
  * (HOURLY 3600, DAILY 86400).  A length under a day is elapsed time; a day
  * or longer is converted end-wall-time -> UTC, so DAILY readings of DST
- * days last 23 or 25 hours.  Points are sorted (x, then source order) and,
+ * days last 23 or 25 hours.  MONTHLY points are billing periods and need
+ * their xToOrderedInterval (start, end, orderedName "Jun 2026"); the open,
+ * unbilled period comes with a far-future end (after 2200 or over 366
+ * days) and is dropped with a note until it is billed.  Points are sorted (x, then source order) and,
  * after conversion, by UTC start: the sink sees each channel in strictly
  * increasing order, never two readings at one instant (checked).
  *

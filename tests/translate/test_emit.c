@@ -290,6 +290,46 @@ static void test_emit_local_time_parameters_chicago(void **state)
     tr_tz_free(tz);
 }
 
+static void test_emit_reading_type_carries_tou_cpp_and_tier_only_when_set(void **state)
+{
+    (void)state;
+    tr_tz *tz = chicago();
+    tr_emit_opts o;
+    mem m = {0};
+    eg_err err;
+    tr_emit_opts_init(&o);
+    o.tz = tz;
+    feed_spec s = one_channel(2024, 7, 1, 1);
+    s.ch[1] = channel(1, "t:1:consumption:tou-on-peak", "t:1", ESPI_FLOW_FORWARD, ESPI_NONE);
+    s.ch[1].tou = 1;
+    s.ch[1].cpp = 0; /* 0 is a code, written as such */
+    s.ch[1].consumption_tier = 2;
+    s.n_ch = 2;
+    assert_int_equal(emit_spec(&s, &o, &m, NULL, &err), 0);
+    doc x = parse(&m);
+#define RT "/a:feed/a:entry/a:content/e:ReadingType"
+    assert_int_equal((int)xnum(&x, "count(" RT ")"), 2);
+    assert_int_equal((int)xnum(&x, "count(" RT "/e:tou)"), 1);
+    assert_int_equal((int)xnum(&x, "count(" RT "/e:cpp)"), 1);
+    assert_int_equal((int)xnum(&x, "count(" RT "/e:consumptionTier)"), 1);
+    assert_int_equal((int)xnum(&x, "number(" RT "/e:tou)"), 1);
+    assert_int_equal((int)xnum(&x, "number(" RT "/e:cpp)"), 0);
+    assert_int_equal((int)xnum(&x, "number(" RT "/e:consumptionTier)"), 2);
+    /* schema order: consumptionTier after commodity, tou after timeAttribute/powerOfTen, cpp after uom */
+    assert_int_equal((int)xnum(&x, "count(" RT "/e:consumptionTier[preceding-sibling::e:commodity]"
+                                   "[following-sibling::e:flowDirection])"), 1);
+    assert_int_equal((int)xnum(&x, "count(" RT "/e:tou[preceding-sibling::e:powerOfTenMultiplier]"
+                                   "[following-sibling::e:uom])"), 1);
+    assert_int_equal((int)xnum(&x, "count(" RT "/e:cpp[preceding-sibling::e:uom])"), 1);
+    char *title = xstr(&x, "string(/a:feed/a:entry[a:content/e:ReadingType/e:tou]/a:title)");
+    assert_non_null(strstr(title, ", tou 1"));
+    free(title);
+#undef RT
+    unparse(&x);
+    free(m.p);
+    tr_tz_free(tz);
+}
+
 static void test_emit_same_input_gives_identical_bytes(void **state)
 {
     (void)state;
@@ -667,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_emit_spring_forward_day_is_one_block_of_92),
         cmocka_unit_test(test_emit_fall_back_day_is_one_block_of_100),
         cmocka_unit_test(test_emit_local_time_parameters_chicago),
+        cmocka_unit_test(test_emit_reading_type_carries_tou_cpp_and_tier_only_when_set),
         cmocka_unit_test(test_emit_same_input_gives_identical_bytes),
         cmocka_unit_test(test_emit_totals_in_equal_totals_out_and_gaps_stay_gaps),
         cmocka_unit_test(test_emit_two_readings_at_one_instant_are_refused),
