@@ -330,6 +330,35 @@ static void test_emit_reading_type_carries_tou_cpp_and_tier_only_when_set(void *
     tr_tz_free(tz);
 }
 
+static void test_emit_block_starts_with_its_first_reading(void **state)
+{
+    /* a day whose readings begin at 13:00 (a TOU period, a gap at midnight):
+     * the block starts there (GBA FB_04 D042) and still ends at local midnight */
+    (void)state;
+    tr_tz *tz = chicago();
+    tr_emit_opts o;
+    mem m = {0};
+    eg_err err;
+    int skip[52];
+    for (int i = 0; i < 52; i++) skip[i] = i;
+    tr_emit_opts_init(&o);
+    o.tz = tz;
+    feed_spec s = one_channel(2024, 7, 1, 1);
+    s.skip = skip, s.n_skip = 52;
+    assert_int_equal(emit_spec(&s, &o, &m, NULL, &err), 0);
+    doc x = parse(&m);
+    int64_t day, next;
+    assert_int_equal(tr_tz_day_bounds(tz, 2024, 7, 1, &day, &next), 0);
+    assert_int_equal((int)xnum(&x, "count(" IB ")"), 1);
+    assert_int_equal((long long)xnum(&x, "number(" IB "/e:interval/e:start)"), day + 13 * 3600);
+    assert_int_equal((long long)xnum(&x, "number(" IB "/e:interval/e:duration)"), next - day - 13 * 3600);
+    assert_int_equal((long long)xnum(&x, "number(" IB "/e:IntervalReading[1]/e:timePeriod/e:start)"),
+                     day + 13 * 3600);
+    unparse(&x);
+    free(m.p);
+    tr_tz_free(tz);
+}
+
 static void test_emit_same_input_gives_identical_bytes(void **state)
 {
     (void)state;
@@ -708,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_emit_fall_back_day_is_one_block_of_100),
         cmocka_unit_test(test_emit_local_time_parameters_chicago),
         cmocka_unit_test(test_emit_reading_type_carries_tou_cpp_and_tier_only_when_set),
+        cmocka_unit_test(test_emit_block_starts_with_its_first_reading),
         cmocka_unit_test(test_emit_same_input_gives_identical_bytes),
         cmocka_unit_test(test_emit_totals_in_equal_totals_out_and_gaps_stay_gaps),
         cmocka_unit_test(test_emit_two_readings_at_one_instant_are_refused),
