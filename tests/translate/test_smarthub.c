@@ -616,6 +616,19 @@ static void test_smarthub_time_of_use_codes_do_not_depend_on_order(void **state)
         /* only On Peak hours carry values under these labels */
         assert_int_equal(f->sum.ch[channel_of(f, "smarthub:M1:forward:tou-zetasaver")].readings, 0);
     }
+    /* a label shared by two meters counts once: Beta is 7, not 8 */
+    reset(f);
+    static const char two[] =
+        "{\"ELECTRIC\":[{\"type\":\"TIME_OF_USE\",\"timeFrame\":\"HOURLY\",\"series\":["
+        "{\"name\":\"A - Alpha\",\"data\":[{\"x\":1704672000000,\"y\":1}]},"
+        "{\"name\":\"B - ALPHA\",\"data\":[{\"x\":1704672000000,\"y\":2}]},"
+        "{\"name\":\"A - Beta\",\"data\":[{\"x\":1704675600000,\"y\":3}]}]}]}";
+    assert_int_equal(run_text(f, two), 0);
+    assert_int_equal(f->k->ch[channel_of(f, "smarthub:A:forward:tou-alpha")].tou, 6);
+    assert_int_equal(f->k->ch[channel_of(f, "smarthub:B:forward:tou-alpha")].tou, 6);
+    assert_int_equal(f->k->ch[channel_of(f, "smarthub:A:forward:tou-beta")].tou, 7);
+    assert_string_equal(f->k->ch[channel_of(f, "smarthub:B:forward:tou-alpha")].usage_point,
+                        "smarthub:B");
 }
 
 static void test_smarthub_time_of_use_label_from_name_or_meter(void **state)
