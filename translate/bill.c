@@ -315,6 +315,7 @@ static int declare_channel(bill_ctx *x, bill_account *a)
     tr_channel c;
     int rc;
     memset(&c, 0, sizeof c);
+    c.tou = c.cpp = c.consumption_tier = ESPI_NONE; /* 0 would be a code */
     c.index = x->n_ch;
     snprintf(c.key, sizeof c.key, "bill:%s:billed-kwh", a->account);
     snprintf(c.usage_point, sizeof c.usage_point, "bill:%s", a->account);

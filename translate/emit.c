@@ -623,6 +623,9 @@ static int write_meter_reading(tr_emit *e, em_chan *c, eg_err *err)
     snprintf(title, sizeof title, "uom %lld x 10^%lld %s, %lld s intervals", (long long)ch->uom,
              (long long)ch->power_of_ten_multiplier, flow_word(ch->flow_direction),
              (long long)ch->interval_length);
+    if (ch->tou != ESPI_NONE) /* tell the TOU ReadingTypes of one meter apart */
+        snprintf(title + strlen(title), sizeof title - strlen(title), ", tou %lld",
+                 (long long)ch->tou);
     entry_for(e, title, bare, "%s:rt", ch->key);
     espi_links_reading_type(&e->e, e->base, c->rtid);
     espi_reading_type_init(&rt);
@@ -640,6 +643,9 @@ static int write_meter_reading(tr_emit *e, em_chan *c, eg_err *err)
     rt.power_of_ten_multiplier = ch->power_of_ten_multiplier;
     rt.uom = ch->uom;
     rt.measuring_period = ch->measuring_period;
+    rt.tou = ch->tou;
+    rt.cpp = ch->cpp;
+    rt.consumption_tier = ch->consumption_tier;
     if ((rc = espi_writer_reading_type(e->w, &e->e, &rt, err))) return rc;
     e->entries++;
     c->written = 1;
@@ -687,14 +693,18 @@ static int flush_day(tr_emit *e, em_chan *c, eg_err *err)
     entry_for(e, title, bare, "%s:ib:%s", c->st.channel.key, date);
     espi_links_interval_block(&e->e, e->base, e->sid, e->up[c->up].id, c->mrid, bare);
     espi_interval_block b;
-    b.interval.duration = c->day_end - c->day_start;
-    b.interval.start = c->day_start;
+    /* a block starts with its first reading (GBA FB_04 D042): a day whose
+     * first reading is not at local midnight (a TOU period, a gap at 00:00)
+     * gets a shorter block; the end stays the local day's end */
+    b.interval.start = c->buf[0].time_period.start > c->day_start ? c->buf[0].time_period.start
+                                                                   : c->day_start;
+    b.interval.duration = c->day_end - b.interval.start;
     b.readings = c->buf;
     b.n_readings = c->n;
     if ((rc = espi_writer_interval_block(e->w, &e->e, &b, err))) return rc;
     e->entries++;
     c->st.blocks++;
-    if (!c->multi_day && b.interval.duration != 86400) c->st.dst_blocks++;
+    if (!c->multi_day && c->day_end - c->day_start != 86400) c->st.dst_blocks++;
     c->n = 0;
     c->day = ESPI_NONE;
     c->multi_day = 0;

@@ -291,6 +291,7 @@ static int declare(op_ctx *x, op_series *s, int reverse, int64_t interval)
                        "more than %d channels in one file (expected one account, one or two "
                        "services)", TR_MAX_CHANNELS);
     memset(&c, 0, sizeof c);
+    c.tou = c.cpp = c.consumption_tier = ESPI_NONE; /* 0 would be a code */
     c.index = x->n_ch;
     c.service_kind = s->service == OP_GAS ? ESPI_SERVICE_GAS : ESPI_SERVICE_ELECTRICITY;
     c.commodity = s->service == OP_GAS ? ESPI_COMMODITY_NATURAL_GAS

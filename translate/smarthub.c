@@ -10,15 +10,25 @@
  *   COST         dollars per interval: joined to USAGE series by series
  *                NAME (never by position -- the order differs) and to
  *                points by x; it becomes tr_reading.cost;
- *   TIME_OF_USE  the USAGE kWh again, split by TOU period: ignored with one
- *                note, because the totals are already in USAGE and
- *                tr_channel has no `tou` code to carry the split yet;
+ *   TIME_OF_USE  the USAGE kWh again, split by TOU period: one series per
+ *                period ("<meter> - On Peak", rateName "On Peak"), each
+ *                holding only the intervals of its period.  Each period
+ *                becomes its own channel of the meter with ReadingType.tou
+ *                set (codes: sh_tou_known -- fixed for known labels, sorted
+ *                after them for others, never by answer order) and readings
+ *                only where its series has points.  Where USAGE and the
+ *                periods both have values at an x, the periods must add up
+ *                to USAGE; a note says where they do not;
  *   other        ignored with a note.
  * baseSeries and meterToChartData repeat the points and are never read.
  *
  * Series and meters: series[].name joins meters[].seriesId; failing that
  * the meter with the same meterNumber and channel.  Each series lands in a
- * channel keyed by (meter number, flow direction), declared in series order.
+ * channel keyed by (meter number, flow direction, span, TOU period),
+ * declared in series order: "smarthub:<meter>:<flow>" for intervals under a
+ * day (the key every earlier feed used), "...:daily" for DAILY answers,
+ * "...:monthly" for MONTHLY billing periods, then ":tou-<period>" for a TOU
+ * series -- so a daily channel never mixes with an hourly one of the meter.
  * FORWARD/TOTAL -> forward, REVERSE/RETURN -> reverse with absolute values,
  * NET -> net, signed.  The sign of y wins over the flags: a FORWARD series
  * with both signs is net data (one co-op sends net export that way) and
@@ -40,7 +50,10 @@
  * from the smallest gap between the series' x values, else from timeFrame
  * (HOURLY 3600, DAILY 86400).  A length under a day is elapsed time; a day
  * or longer is converted end-wall-time -> UTC, so DAILY readings of DST
- * days last 23 or 25 hours.  Points are sorted (x, then source order) and,
+ * days last 23 or 25 hours.  MONTHLY points are billing periods and need
+ * their xToOrderedInterval (start, end, orderedName "Jun 2026"); the open,
+ * unbilled period comes with a far-future end (after 2200 or over 366
+ * days) and is dropped with a note until it is billed.  Points are sorted (x, then source order) and,
  * after conversion, by UTC start: the sink sees each channel in strictly
  * increasing order, never two readings at one instant (checked).
  *
@@ -79,6 +92,21 @@
 #define SH_MAX_X_MS INT64_C(7258118400000) /* 2200-01-01: later x is not a date */
 #define SH_SCALE_WH 3                      /* kWh text -> Wh */
 #define SH_SCALE_COST 5                    /* dollars -> hundred-thousandths */
+#define SH_DAY 86400
+#define SH_MONTH_NOMINAL 2592000           /* nominal billing period (as bill.c) */
+#define SH_OPEN_MS (INT64_C(366) * 86400000) /* no billing period is longer */
+#define SH_OPEN (-1)                       /* wall_length(): the open billing period */
+#define SH_RATE_MAX 40                     /* longest TOU label we accept */
+#define SH_TOU_FIRST_UNKNOWN 6             /* after sh_tou_known[] */
+
+/* The channel a series belongs to is also chosen by how long its points are:
+ * a meter's daily or billing-period series never shares a channel (or a key)
+ * with its interval series. */
+enum sh_span {
+    SH_SPAN_INTERVAL,  /* under a day: "smarthub:<meter>:<flow>" */
+    SH_SPAN_DAY,       /* DAILY: "...:daily" */
+    SH_SPAN_BILLING    /* MONTHLY billing periods: "...:monthly" */
+};
 
 enum sh_state {
     SH_EMIT,        /* becomes a reading */
@@ -104,12 +132,19 @@ typedef struct sh_series {
     const char *name;       /* borrowed from the JSON tree */
     const char *meter;      /* meter number (meters[] or series), or the name */
     const char *flow;       /* meters[].flowDirection, NULL when unknown */
+    const char *rate;       /* TOU period label as SmartHub writes it; NULL unless is_tou */
     const json_t *xto;      /* the entry's xToOrderedInterval, may be NULL */
-    int64_t frame_len;      /* from timeFrame, 0 when unknown */
+    int64_t frame_len;      /* from timeFrame, 0 when unknown (and for MONTHLY) */
     int64_t nominal;        /* smallest gap between x values (s), 0 unknown */
+    int64_t tou;            /* TOU period code (see tou_number), ESPI_NONE unless is_tou */
     size_t begin, end;      /* range in ctx.pts (USAGE series) */
     int is_cost, has_cost;
+    int is_tou;             /* a TIME_OF_USE series: one period's share of the kWh */
+    int monthly;            /* timeFrame MONTHLY: billing periods from xToOrderedInterval */
+    int span;               /* sh_span, set with the channel */
     int channel;
+    char meter_buf[64];     /* meter number cut from a TOU series name */
+    char rate_key[SH_RATE_MAX + 1]; /* the label lower-cased, letters and digits only */
 } sh_series;
 
 typedef struct sh_ctx {
@@ -307,22 +342,89 @@ static int64_t frame_length(const json_t *entry)
 {
     const char *tf = jstr(entry, "timeFrame");
     if (tf && strcmp(tf, "HOURLY") == 0) return 3600;
-    if (tf && strcmp(tf, "DAILY") == 0) return 86400;
+    if (tf && strcmp(tf, "DAILY") == 0) return SH_DAY;
     return 0;
 }
 
-/* Register a series of `entry`; *si gets its index, -1 when skipped. */
-static int add_series(sh_ctx *x, const json_t *entry, const json_t *series, int is_cost, int *si)
+static int is_monthly(const json_t *entry)
+{
+    const char *tf = jstr(entry, "timeFrame");
+    return tf && strcmp(tf, "MONTHLY") == 0;
+}
+
+/* A label worth using: not missing, empty or Java's "null". */
+static int usable(const char *s)
+{
+    return s && *s && strcmp(s, "null") != 0;
+}
+
+/* The TOU period label of a TIME_OF_USE series: its rateName, else its own
+ * meter's (joined by seriesId) rateName or rate, else what follows the last
+ * " - " of its name ("1N0000000001 - On Peak").  NULL when there is none. */
+static const char *tou_label(const json_t *series, const json_t *meter, const char *name)
+{
+    const char *r = jstr(series, "rateName"), *sid = meter ? jstr(meter, "seriesId") : NULL;
+    const char *tail = NULL;
+    if (usable(r)) return r;
+    if (sid && strcmp(sid, name) == 0) {
+        if (usable(r = jstr(meter, "rateName"))) return r;
+        if (usable(r = jstr(meter, "rate"))) return r;
+    }
+    for (const char *d = strstr(name, " - "); d; d = strstr(d + 1, " - ")) tail = d + 3;
+    return usable(tail) ? tail : NULL;
+}
+
+/* Lower-case letters and digits of label into key (size > SH_RATE_MAX). */
+static void rate_key(const char *label, char *key)
+{
+    size_t n = 0;
+    for (const char *c = label; *c && n < SH_RATE_MAX; c++) {
+        if (*c >= 'A' && *c <= 'Z') key[n++] = (char)(*c - 'A' + 'a');
+        else if ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')) key[n++] = *c;
+    }
+    key[n] = 0;
+}
+
+/* The TOU parts of series s (a TIME_OF_USE series): label, its key, and the
+ * meter number when the series names none ("<meter> - <period>").  *ok says
+ * whether the series is usable (a lenient row problem leaves it 0). */
+static int tou_facts(sh_ctx *x, sh_series *s, const json_t *series, const json_t *meter, int *ok)
+{
+    *ok = 0;
+    s->rate = tou_label(series, meter, s->name);
+    if (!s->rate)
+        return PROBLEM(x, "TIME_OF_USE series \"%s\" names no period (expected rateName, a "
+                          "meter with rate, or a name like \"<meter> - On Peak\")", s->name);
+    if (strlen(s->rate) > SH_RATE_MAX)
+        return PROBLEM(x, "TIME_OF_USE series \"%s\": period name longer than %d characters",
+                       s->name, SH_RATE_MAX);
+    rate_key(s->rate, s->rate_key);
+    if (!s->rate_key[0])
+        return PROBLEM(x, "TIME_OF_USE series \"%s\": period name \"%s\" has no letters or "
+                          "digits", s->name, s->rate);
+    const char *d = strstr(s->name, " - ");
+    if (s->meter == s->name && d && (size_t)(d - s->name) < sizeof s->meter_buf) {
+        snprintf(s->meter_buf, sizeof s->meter_buf, "%.*s", (int)(d - s->name), s->name);
+        s->meter = s->meter_buf;
+    }
+    *ok = 1;
+    return 0;
+}
+
+/* Register a series of `entry`; *si gets its index, -1 when skipped.
+ * kind is "USAGE", "COST" or "TIME_OF_USE". */
+static int add_series(sh_ctx *x, const json_t *entry, const json_t *series, const char *kind,
+                      int *si)
 {
     const json_t *meter = find_meter(json_object_get(entry, "meters"), series);
     const char *name = jstr(series, "name");
     const char *unit = meter ? jstr(meter, "unitOfMeasure") : NULL;
+    int is_cost = strcmp(kind, "COST") == 0, is_tou = strcmp(kind, "TIME_OF_USE") == 0;
     int rc;
     *si = -1;
     if (!name || !*name || !json_is_array(json_object_get(series, "data")))
         return PROBLEM(x, "a %s series has no name or no data array (expected "
-                          "{\"name\":..., \"data\":[{\"x\":..., \"y\":...}]})",
-                       is_cost ? "COST" : "USAGE");
+                          "{\"name\":..., \"data\":[{\"x\":..., \"y\":...}]})", kind);
     if (!is_cost && unit && strcmp(unit, "KWH") != 0)
         return WARN(x, "series \"%s\" ignored: its meter's unit is %s (only KWH is translated)",
                     name, unit);
@@ -337,8 +439,14 @@ static int add_series(sh_ctx *x, const json_t *entry, const json_t *series, int 
     s->flow = meter ? jstr(meter, "flowDirection") : NULL;
     s->xto = json_object_get(entry, "xToOrderedInterval");
     s->frame_len = frame_length(entry);
+    s->monthly = is_monthly(entry);
     s->is_cost = is_cost;
+    s->is_tou = is_tou;
+    s->tou = ESPI_NONE;
     s->channel = -1;
+    int ok = 1;
+    if (is_tou && ((rc = tou_facts(x, s, series, meter, &ok)) || !ok))
+        return rc; /* not registered: n_ser unchanged */
     if (strlen(s->meter) > 60)
         return PROBLEM(x, "series \"%s\": meter number longer than 60 characters", name);
     if (!meter && !is_cost &&
@@ -367,10 +475,13 @@ static int64_t smallest_gap(const sh_ctx *x, const sh_series *s)
 
 /* ---- cost and quality ---------------------------------------------------------------------- */
 
+/* The USAGE series called name, else the TIME_OF_USE one, else -1. */
 static int find_usage_series(const sh_ctx *x, const char *name)
 {
-    for (int i = 0; i < x->n_ser; i++)
-        if (!x->ser[i].is_cost && strcmp(x->ser[i].name, name) == 0) return i;
+    for (int tou = 0; tou <= 1; tou++)
+        for (int i = 0; i < x->n_ser; i++)
+            if (!x->ser[i].is_cost && x->ser[i].is_tou == tou && strcmp(x->ser[i].name, name) == 0)
+                return i;
     return -1;
 }
 
@@ -509,12 +620,77 @@ static int64_t measuring_period(int64_t len)
     }
 }
 
-/* Find or create the channel of (meter, flow) for series s. */
+/* TOU period codes (ReadingType.tou, Int16).  SmartHub has no codes, only
+ * each co-op's labels, so we number them ourselves: the labels below (compared
+ * lower-case, letters and digits only, so "Super Off Pk", "SUPER-OFF-PEAK"
+ * match) get fixed codes 1..5; any other label gets SH_TOU_FIRST_UNKNOWN and
+ * up in the sorted order of the distinct labels of the answer.  So a code
+ * never depends on the order of the answer, and the known ones never change;
+ * an unknown label's code can differ between answers with different sets of
+ * unknown labels, which is why the channel key carries the label, not the
+ * code. */
+static const struct {
+    const char *keys[3]; /* rate_key() forms */
+    const char *slug;    /* in channel keys */
+} sh_tou_known[SH_TOU_FIRST_UNKNOWN - 1] = {
+    {{"onpeak", "onpk", "peak"}, "on-peak"},                 /* 1 */
+    {{"offpeak", "offpk", NULL}, "off-peak"},                /* 2 */
+    {{"superoffpeak", "superoffpk", NULL}, "super-off-peak"}, /* 3 */
+    {{"shoulder", NULL, NULL}, "shoulder"},                  /* 4 */
+    {{"midpeak", "midpk", NULL}, "mid-peak"},                /* 5 */
+};
+
+/* Fixed code (1..) of a known rate key, 0 when unknown. */
+static int known_tou(const char *key)
+{
+    for (int i = 0; i < SH_TOU_FIRST_UNKNOWN - 1; i++)
+        for (int k = 0; k < 3 && sh_tou_known[i].keys[k]; k++)
+            if (strcmp(sh_tou_known[i].keys[k], key) == 0) return i + 1;
+    return 0;
+}
+
+/* Give every TIME_OF_USE series its code (see sh_tou_known). */
+static void number_tou(sh_ctx *x)
+{
+    for (int i = 0; i < x->n_ser; i++) {
+        sh_series *s = &x->ser[i];
+        if (!s->is_tou) continue;
+        int code = known_tou(s->rate_key);
+        if (!code) { /* 1 + the number of distinct unknown keys sorting before it */
+            code = SH_TOU_FIRST_UNKNOWN;
+            for (int j = 0; j < x->n_ser; j++) {
+                const sh_series *o = &x->ser[j];
+                int first = 1; /* count each distinct key once: at its first series */
+                for (int k = 0; k < j && first; k++)
+                    first = !(x->ser[k].is_tou && strcmp(x->ser[k].rate_key, o->rate_key) == 0);
+                if (o->is_tou && first && !known_tou(o->rate_key) &&
+                    strcmp(o->rate_key, s->rate_key) < 0)
+                    code++;
+            }
+        }
+        s->tou = code;
+    }
+}
+
+/* Find or create the channel of (meter, flow, span, TOU period) for series s;
+ * interval is the wall length of its points. */
 static int channel_for(sh_ctx *x, sh_series *s, int64_t flow, int64_t interval, int *index)
 {
     const char *tag = flow == ESPI_FLOW_NET ? "net" : flow == ESPI_FLOW_REVERSE ? "reverse" : "forward";
+    int span = s->monthly || interval > SH_DAY ? SH_SPAN_BILLING
+               : interval == SH_DAY           ? SH_SPAN_DAY
+                                              : SH_SPAN_INTERVAL;
+    const char *span_tag = span == SH_SPAN_BILLING ? ":monthly" : span == SH_SPAN_DAY ? ":daily" : "";
+    const char *slug = !s->is_tou ? "" : known_tou(s->rate_key) ? sh_tou_known[s->tou - 1].slug
+                                                                 : s->rate_key;
     char key[TR_KEY_MAX];
-    snprintf(key, sizeof key, "smarthub:%s:%s", s->meter, tag);
+    int w = snprintf(key, sizeof key, "smarthub:%s:%s%s%s%s", s->meter, tag, span_tag,
+                     s->is_tou ? ":tou-" : "", slug);
+    s->span = span;
+    if (w < 0 || (size_t)w >= sizeof key)
+        return eg_errf(x->err, EG_ELIMIT, x->name, 0, 0,
+                       "series \"%s\": its channel key would be longer than %d characters "
+                       "(meter number or period name too long)", s->name, TR_KEY_MAX - 1);
     for (int i = 0; i < x->n_ch; i++)
         if (strcmp(x->ch[i].key, key) == 0) {
             if (s->has_cost) x->ch[i].currency = ESPI_CURRENCY_USD;
@@ -528,34 +704,62 @@ static int channel_for(sh_ctx *x, sh_series *s, int64_t flow, int64_t interval, 
     c->index = x->n_ch;
     snprintf(c->key, sizeof c->key, "%s", key);
     snprintf(c->usage_point, sizeof c->usage_point, "smarthub:%s", s->meter);
-    snprintf(c->name, sizeof c->name, "SmartHub %s %s", s->meter,
-             flow == ESPI_FLOW_NET ? "Net" : flow == ESPI_FLOW_REVERSE ? "Generation" : "Consumption");
+    snprintf(c->name, sizeof c->name, "SmartHub %s %s%s%s%s", s->meter,
+             flow == ESPI_FLOW_NET ? "Net" : flow == ESPI_FLOW_REVERSE ? "Generation" : "Consumption",
+             span == SH_SPAN_BILLING ? " Monthly" : span == SH_SPAN_DAY ? " Daily" : "",
+             s->is_tou ? " " : "", s->is_tou ? s->rate : "");
     c->service_kind = ESPI_SERVICE_ELECTRICITY;
     c->flow_direction = flow;
     c->uom = ESPI_UOM_WH;
     c->power_of_ten_multiplier = 0;
-    c->interval_length = interval;
+    /* billing periods vary (28-35 days): a nominal length, as bill.c */
+    c->interval_length = span == SH_SPAN_BILLING ? SH_MONTH_NOMINAL : interval;
     c->commodity = ESPI_COMMODITY_ELECTRICITY_SECONDARY;
     c->kind = ESPI_KIND_ENERGY;
     c->accumulation = ESPI_ACCUM_DELTA_DATA;
-    c->measuring_period = measuring_period(interval);
+    c->measuring_period = measuring_period(c->interval_length);
     c->currency = s->has_cost ? ESPI_CURRENCY_USD : ESPI_NONE;
+    c->tou = s->is_tou ? s->tou : ESPI_NONE;
+    c->cpp = c->consumption_tier = ESPI_NONE;
     *index = x->n_ch++;
     return 0;
 }
 
 /* ---- time resolution ------------------------------------------------------------------------ */
 
-/* Wall length (s) of point p of series s: xToOrderedInterval, else the
- * series' smallest gap, else timeFrame; 0 when unknown. */
-static int64_t wall_length(const sh_series *s, const sh_point *p)
+/* xToOrderedInterval[x] of point p, or NULL. */
+static const json_t *ordered_interval(const sh_series *s, const sh_point *p)
 {
     char key[24];
     snprintf(key, sizeof key, "%" PRId64, p->x_ms);
-    const json_t *iv = json_object_get(json_object_get(s->xto, key), "interval");
+    return json_object_get(s->xto, key);
+}
+
+/* Wall length (s) of point p of series s: xToOrderedInterval, else (not for
+ * MONTHLY: billing periods differ) timeFrame DAILY, the series' smallest gap,
+ * timeFrame HOURLY; 0 when unknown.  SH_OPEN for the open billing period of a
+ * MONTHLY answer (its end is far in the future). */
+static int64_t wall_length(const sh_series *s, const sh_point *p)
+{
+    const json_t *iv = json_object_get(ordered_interval(s, p), "interval");
     int64_t a = jint(iv, "start", -1), b = jint(iv, "end", -1);
+    if (a == p->x_ms && b > a && s->monthly && (b > SH_MAX_X_MS || b - a > SH_OPEN_MS))
+        return SH_OPEN;
     if (a == p->x_ms && b > a && b <= SH_MAX_X_MS && (b - a) % 1000 == 0) return (b - a) / 1000;
+    if (s->monthly) return 0;
+    if (s->frame_len == SH_DAY) return SH_DAY;
     return s->nominal ? s->nominal : s->frame_len;
+}
+
+/* The wall length of s's first point with one (the channel's interval), else
+ * its timeFrame's. */
+static int64_t series_length(const sh_ctx *x, const sh_series *s)
+{
+    for (size_t i = s->begin; i < s->end; i++) {
+        int64_t len = wall_length(s, &x->pts[i]);
+        if (len > 0) return len;
+    }
+    return s->frame_len;
 }
 
 static int same_value(const sh_point *a, const sh_point *b)
@@ -583,11 +787,13 @@ static int duplicate(sh_ctx *x, const sh_series *s, sh_point *first, sh_point *p
 }
 
 /* UTC start and duration of p read with `fold`.  Returns 0, 1 when the wall
- * time does not exist, or < 0. */
+ * time does not exist, 2 for the open billing period, or < 0. */
 static int to_utc(sh_ctx *x, const sh_series *s, sh_point *p, int fold, int *ambiguous)
 {
     int f[6], g[6], flags = 0;
     int64_t wall = p->x_ms / 1000, len = wall_length(s, p), end;
+    *ambiguous = 0;
+    if (len == SH_OPEN) return 2;
     wall_fields(wall, f);
     if (tr_tz_local_to_utc(x->o->tz, f[0], f[1], f[2], f[3], f[4], f[5], fold, &p->start, &flags))
         return eg_errf(x->err, EG_ESOFTWARE, x->name, 0, 0, "local time conversion failed");
@@ -597,6 +803,9 @@ static int to_utc(sh_ctx *x, const sh_series *s, sh_point *p, int fold, int *amb
         char w[24];
         wall_text(wall, w, sizeof w);
         p->state = SH_DROPPED;
+        if (s->monthly)
+            return PROBLEM(x, "series \"%s\" at %s: cannot tell the billing period (a MONTHLY "
+                              "point needs its xToOrderedInterval start and end)", s->name, w);
         return PROBLEM(x, "series \"%s\" at %s: cannot tell the interval length (no "
                           "xToOrderedInterval, a single point and timeFrame %s)", s->name, w,
                        s->frame_len ? "known" : "not HOURLY/DAILY");
@@ -631,6 +840,14 @@ static int resolve_series(sh_ctx *x, sh_series *s)
         }
         if ((rc = to_utc(x, s, p, fold, &amb)) < 0) break;
         if (p->state == SH_DROPPED) continue;
+        if (rc == 2) {
+            const char *period = jstr(ordered_interval(s, p), "orderedName");
+            p->state = SH_DROPPED;
+            rc = WARN(x, "series \"%s\": the billing period %s%s%sfrom %s is still open (unbilled; "
+                         "its end is far in the future): dropped until it is billed", s->name,
+                      period ? "\"" : "", period ? period : "", period ? "\" " : "", w);
+            continue;
+        }
         if (rc == 1) {
             p->state = SH_DROPPED;
             rc = tr_report_skip(x->sink, TR_SKIP_NONEXISTENT, 0, x->err,
@@ -663,12 +880,98 @@ static int place_series(sh_ctx *x)
         if (s->is_cost) continue;
         s->nominal = smallest_gap(x, s);
         if ((rc = choose_flow(x, s, &flow, &absolute))) break;
-        int64_t len = s->begin < s->end ? wall_length(s, &x->pts[s->begin]) : s->frame_len;
-        if ((rc = channel_for(x, s, flow, len ? len : s->frame_len, &s->channel))) break;
+        if ((rc = channel_for(x, s, flow, series_length(x, s), &s->channel))) break;
         for (size_t k = s->begin; k < s->end; k++)
             if (absolute && x->pts[k].value < 0) x->pts[k].value = -x->pts[k].value;
         rc = resolve_series(x, s);
     }
+    return rc;
+}
+
+/* ---- TOU cross-check ------------------------------------------------------------------------ */
+
+typedef struct sh_xv {
+    int64_t x_ms, value;
+} sh_xv;
+
+static int cmp_xv(const void *a, const void *b)
+{
+    const sh_xv *p = a, *q = b;
+    return p->x_ms < q->x_ms ? -1 : p->x_ms > q->x_ms;
+}
+
+/* Sum of the values at x in sorted t[0..n); *found says whether any. */
+static int64_t sum_at(const sh_xv *t, size_t n, int64_t xm, int *found)
+{
+    size_t lo = 0, hi = n;
+    int64_t sum = 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t[mid].x_ms < xm) lo = mid + 1;
+        else hi = mid;
+    }
+    *found = lo < n && t[lo].x_ms == xm;
+    for (; lo < n && t[lo].x_ms == xm; lo++) sum += t[lo].value;
+    return sum;
+}
+
+/* SmartHub's TIME_OF_USE series split the USAGE kWh: at every x where both a
+ * USAGE series and the TOU series of its meter (same span) have values, the
+ * periods must add up to the USAGE value.  One note per USAGE series that
+ * does not (both are still translated as given). */
+static int check_tou_sums(sh_ctx *x)
+{
+    sh_xv *t = NULL;
+    int rc = 0;
+    for (int u = 0; u < x->n_ser && rc == 0; u++) {
+        const sh_series *us = &x->ser[u];
+        size_t n = 0, checked = 0, bad = 0;
+        int64_t first_x = 0, first_u = 0, first_t = 0;
+        if (us->is_cost || us->is_tou) continue;
+        for (int pass = 0; pass < 2; pass++) { /* count, then fill */
+            if (pass == 1) {
+                if (n == 0) break;
+                if (!(t = malloc(n * sizeof *t))) {
+                    rc = eg_errf(x->err, EG_ENOMEM, x->name, 0, 0, "out of memory");
+                    break;
+                }
+                n = 0;
+            }
+            for (int i = 0; i < x->n_ser; i++) {
+                const sh_series *ts = &x->ser[i];
+                if (!ts->is_tou || ts->span != us->span || strcmp(ts->meter, us->meter) != 0)
+                    continue;
+                for (size_t k = ts->begin; k < ts->end; k++) {
+                    if (x->pts[k].state != SH_EMIT) continue;
+                    if (pass == 1) t[n] = (sh_xv){x->pts[k].x_ms, x->pts[k].value};
+                    n++;
+                }
+            }
+        }
+        if (rc || !t) continue;
+        qsort(t, n, sizeof *t, cmp_xv);
+        for (size_t k = us->begin; k < us->end;) {
+            int64_t xm = x->pts[k].x_ms, sum = 0;
+            int any = 0, found;
+            for (; k < us->end && x->pts[k].x_ms == xm; k++)
+                if (x->pts[k].state == SH_EMIT) sum += x->pts[k].value, any = 1;
+            int64_t tsum = sum_at(t, n, xm, &found);
+            if (!any || !found) continue;
+            checked++;
+            if (tsum != sum && bad++ == 0) first_x = xm, first_u = sum, first_t = tsum;
+        }
+        free(t);
+        t = NULL;
+        if (bad) {
+            char w[24];
+            wall_text(first_x / 1000, w, sizeof w);
+            rc = WARN(x, "TIME_OF_USE series of meter %s do not add up to USAGE series \"%s\" at "
+                         "%zu of %zu intervals (first at %s: %" PRId64 " Wh by period, %" PRId64
+                         " Wh in USAGE); both translated as given", us->meter, us->name, bad,
+                      checked, w, first_t, first_u);
+        }
+    }
+    free(t);
     return rc;
 }
 
@@ -743,14 +1046,12 @@ static int read_entries(sh_ctx *x, const json_t *list, int cost_pass)
     int rc = 0, si;
     json_array_foreach(list, i, e) {
         const char *type = jstr(e, "type");
-        int usage = type && strcmp(type, "USAGE") == 0, cost = type && strcmp(type, "COST") == 0;
-        if (!cost_pass && !usage && !cost) {
-            rc = WARN(x, "ELECTRIC entry %zu of type %s ignored%s", i, type ? type : "(none)",
-                      type && strcmp(type, "TIME_OF_USE") == 0
-                          ? " (TOU split of the USAGE kWh; TOU channels are not translated yet)"
-                          : " (unknown type)");
-            if (rc) return rc;
-        }
+        int cost = type && strcmp(type, "COST") == 0;
+        int usage = type && (strcmp(type, "USAGE") == 0 || strcmp(type, "TIME_OF_USE") == 0);
+        if (!cost_pass && !usage && !cost &&
+            (rc = WARN(x, "ELECTRIC entry %zu of type %s ignored (unknown type)", i,
+                       type ? type : "(none)")))
+            return rc;
         if ((cost_pass && !cost) || (!cost_pass && !usage)) continue;
         const json_t *series = json_object_get(e, "series");
         if (!json_is_array(series)) {
@@ -758,7 +1059,7 @@ static int read_entries(sh_ctx *x, const json_t *list, int cost_pass)
             continue;
         }
         json_array_foreach(series, k, sr) {
-            if ((rc = add_series(x, e, sr, cost, &si))) return rc;
+            if ((rc = add_series(x, e, sr, type, &si))) return rc;
         }
         if (!cost_pass && ((rc = apply_quality(x, e, "editedSeries", ESPI_QUALITY_MANUALLY_EDITED)) ||
                            (rc = apply_quality(x, e, "estimatedSeries",
@@ -791,7 +1092,8 @@ static int translate_doc(sh_ctx *x, const json_t *root)
         return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
                        "the answer has no USAGE series (SmartHub returns empty data for spans "
                        "it will not serve; request at most 30 days)");
-    if ((rc = join_costs(x)) || (rc = place_series(x))) return rc;
+    number_tou(x);
+    if ((rc = join_costs(x)) || (rc = place_series(x)) || (rc = check_tou_sums(x))) return rc;
     return emit_all(x);
 }
 

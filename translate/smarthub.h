@@ -8,7 +8,9 @@
  *    banner lines) and the older "Download Your Data" CSV (rows
  *    "A to B,kWh,cost") -- tr_smarthub_csv_read().
  * Channels are one per (meter, flow direction): key
- * "smarthub:<meter>:forward|reverse|net" (JSON) or
+ * "smarthub:<meter>:forward|reverse|net" (JSON; DAILY and MONTHLY answers
+ * add ":daily" / ":monthly", a TIME_OF_USE period ":tou-<period>" and sets
+ * tr_channel.tou) or
  * "smarthub-csv:<account>:forward|reverse|net|demand" (CSV); values in Wh
  * (W for demand), costs in hundred-thousandths of USD.
  *

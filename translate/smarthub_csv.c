@@ -423,6 +423,7 @@ static int declare(shc_ctx *x, int i)
     const char *acct = x->account[0] ? x->account : "account";
     tr_channel c;
     memset(&c, 0, sizeof c);
+    c.tou = c.cpp = c.consumption_tier = ESPI_NONE; /* 0 would be a code */
     c.index = i;
     snprintf(c.key, sizeof c.key, "smarthub-csv:%s:%s", acct, class_name(b->cls));
     snprintf(c.usage_point, sizeof c.usage_point, "smarthub-csv:%s", acct);

@@ -152,6 +152,7 @@ static int find_channel(smt_ctx *x, const char *esiid, int surplus, int daily, i
                        TR_MAX_CHANNELS);
     tr_channel c;
     memset(&c, 0, sizeof c);
+    c.tou = c.cpp = c.consumption_tier = ESPI_NONE; /* 0 would be a code */
     int i = x->n_ch;
     const char *tag = daily ? "daily" : surplus ? "surplus" : "consumption";
     c.index = i;

@@ -67,6 +67,12 @@ typedef struct tr_channel {
     int64_t accumulation;          /* espi_accumulation */
     int64_t measuring_period;      /* espi_time_attribute or ESPI_NONE */
     int64_t currency;              /* ISO 4217 numeric, ESPI_NONE without cost */
+    /* ReadingType tariff facets, Int16 codes or ESPI_NONE (the usual case).
+     * 0 is a value, so a translator that memsets a tr_channel must set these
+     * three to ESPI_NONE afterwards. */
+    int64_t tou;                   /* time-of-use period code (smarthub.c numbering) */
+    int64_t cpp;                   /* critical peak period code */
+    int64_t consumption_tier;      /* consumption tier code */
 } tr_channel;
 
 enum tr_reading_flags {

@@ -961,6 +961,7 @@ static int declare(xlsx *x, chan *c)
     tr_channel ch;
     int rc;
     memset(&ch, 0, sizeof ch);
+    ch.tou = ch.cpp = ch.consumption_tier = ESPI_NONE; /* 0 would be a code */
     ch.index = x->n_declared;
     snprintf(ch.key, sizeof ch.key, "xlsx:%s:consumption", c->meter);
     snprintf(ch.usage_point, sizeof ch.usage_point, "xlsx:%s", c->meter);

@@ -36,7 +36,8 @@ for src in "$root/samples/opower"/electric_*.csv; do
 done
 
 # SmartHub: poll JSON and CSV downloads; local times need the co-op's zone
-# (the samples are a co-op in America/Chicago).  test_smarthub_cli.sh checks them.
+# (the samples are a co-op in America/Chicago), poll_hourly_tou.json included (its
+# TIME_OF_USE channels).  test_smarthub_cli.sh checks them.
 dir=${out:-$root/samples/smarthub}
 mkdir -p "$dir"
 for src in "$root/samples/smarthub"/*.json "$root/samples/smarthub"/*.csv; do

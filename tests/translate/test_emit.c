@@ -58,6 +58,7 @@ static tr_channel channel(int index, const char *key, const char *up, int64_t fl
 {
     tr_channel c;
     memset(&c, 0, sizeof c);
+    c.tou = c.cpp = c.consumption_tier = ESPI_NONE; /* 0 would be a code */
     c.index = index;
     snprintf(c.key, sizeof c.key, "%s", key);
     snprintf(c.usage_point, sizeof c.usage_point, "%s", up);
@@ -284,6 +285,75 @@ static void test_emit_local_time_parameters_chicago(void **state)
                      1);
     free(start);
     free(end);
+    unparse(&x);
+    free(m.p);
+    tr_tz_free(tz);
+}
+
+static void test_emit_reading_type_carries_tou_cpp_and_tier_only_when_set(void **state)
+{
+    (void)state;
+    tr_tz *tz = chicago();
+    tr_emit_opts o;
+    mem m = {0};
+    eg_err err;
+    tr_emit_opts_init(&o);
+    o.tz = tz;
+    feed_spec s = one_channel(2024, 7, 1, 1);
+    s.ch[1] = channel(1, "t:1:consumption:tou-on-peak", "t:1", ESPI_FLOW_FORWARD, ESPI_NONE);
+    s.ch[1].tou = 1;
+    s.ch[1].cpp = 0; /* 0 is a code, written as such */
+    s.ch[1].consumption_tier = 2;
+    s.n_ch = 2;
+    assert_int_equal(emit_spec(&s, &o, &m, NULL, &err), 0);
+    doc x = parse(&m);
+#define RT "/a:feed/a:entry/a:content/e:ReadingType"
+    assert_int_equal((int)xnum(&x, "count(" RT ")"), 2);
+    assert_int_equal((int)xnum(&x, "count(" RT "/e:tou)"), 1);
+    assert_int_equal((int)xnum(&x, "count(" RT "/e:cpp)"), 1);
+    assert_int_equal((int)xnum(&x, "count(" RT "/e:consumptionTier)"), 1);
+    assert_int_equal((int)xnum(&x, "number(" RT "/e:tou)"), 1);
+    assert_int_equal((int)xnum(&x, "number(" RT "/e:cpp)"), 0);
+    assert_int_equal((int)xnum(&x, "number(" RT "/e:consumptionTier)"), 2);
+    /* schema order: consumptionTier after commodity, tou after timeAttribute/powerOfTen, cpp after uom */
+    assert_int_equal((int)xnum(&x, "count(" RT "/e:consumptionTier[preceding-sibling::e:commodity]"
+                                   "[following-sibling::e:flowDirection])"), 1);
+    assert_int_equal((int)xnum(&x, "count(" RT "/e:tou[preceding-sibling::e:powerOfTenMultiplier]"
+                                   "[following-sibling::e:uom])"), 1);
+    assert_int_equal((int)xnum(&x, "count(" RT "/e:cpp[preceding-sibling::e:uom])"), 1);
+    char *title = xstr(&x, "string(/a:feed/a:entry[a:content/e:ReadingType/e:tou]/a:title)");
+    assert_non_null(strstr(title, ", tou 1"));
+    free(title);
+#undef RT
+    unparse(&x);
+    free(m.p);
+    tr_tz_free(tz);
+}
+
+static void test_emit_block_starts_with_its_first_reading(void **state)
+{
+    /* a day whose readings begin at 13:00 (a TOU period, a gap at midnight):
+     * the block starts there (GBA FB_04 D042) and still ends at local midnight */
+    (void)state;
+    tr_tz *tz = chicago();
+    tr_emit_opts o;
+    mem m = {0};
+    eg_err err;
+    int skip[52];
+    for (int i = 0; i < 52; i++) skip[i] = i;
+    tr_emit_opts_init(&o);
+    o.tz = tz;
+    feed_spec s = one_channel(2024, 7, 1, 1);
+    s.skip = skip, s.n_skip = 52;
+    assert_int_equal(emit_spec(&s, &o, &m, NULL, &err), 0);
+    doc x = parse(&m);
+    int64_t day, next;
+    assert_int_equal(tr_tz_day_bounds(tz, 2024, 7, 1, &day, &next), 0);
+    assert_int_equal((int)xnum(&x, "count(" IB ")"), 1);
+    assert_int_equal((long long)xnum(&x, "number(" IB "/e:interval/e:start)"), day + 13 * 3600);
+    assert_int_equal((long long)xnum(&x, "number(" IB "/e:interval/e:duration)"), next - day - 13 * 3600);
+    assert_int_equal((long long)xnum(&x, "number(" IB "/e:IntervalReading[1]/e:timePeriod/e:start)"),
+                     day + 13 * 3600);
     unparse(&x);
     free(m.p);
     tr_tz_free(tz);
@@ -666,6 +736,8 @@ int main(void)
         cmocka_unit_test(test_emit_spring_forward_day_is_one_block_of_92),
         cmocka_unit_test(test_emit_fall_back_day_is_one_block_of_100),
         cmocka_unit_test(test_emit_local_time_parameters_chicago),
+        cmocka_unit_test(test_emit_reading_type_carries_tou_cpp_and_tier_only_when_set),
+        cmocka_unit_test(test_emit_block_starts_with_its_first_reading),
         cmocka_unit_test(test_emit_same_input_gives_identical_bytes),
         cmocka_unit_test(test_emit_totals_in_equal_totals_out_and_gaps_stay_gaps),
         cmocka_unit_test(test_emit_two_readings_at_one_instant_are_refused),

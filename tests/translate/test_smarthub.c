@@ -367,7 +367,7 @@ static void test_smarthub_bare_data_object_is_accepted(void **state)
     assert_int_equal(f->k->ch[0].currency, ESPI_NONE);
 }
 
-static void test_smarthub_time_of_use_and_unknown_types_are_noted(void **state)
+static void test_smarthub_unknown_types_are_noted_empty_time_of_use_is_not(void **state)
 {
     fixture *f = *state;
     static const char text[] =
@@ -380,7 +380,9 @@ static void test_smarthub_time_of_use_and_unknown_types_are_noted(void **state)
     assert_int_equal(f->k->r[0].value, 2000);
     assert_int_equal(f->k->r[0].duration, 3600); /* from timeFrame */
     assert_string_equal(f->k->ch[0].key, "smarthub:S:forward");
-    assert_int_equal(count_skips(f, TR_SKIP_WARNING, "TIME_OF_USE ignored"), 1);
+    assert_int_equal(count_skips(f, TR_SKIP_WARNING, "TIME_OF_USE"), 0); /* read, just empty */
+    assert_int_equal(f->k->n_ch, 1);
+    assert_int_equal(f->k->ch[0].tou, ESPI_NONE);
     assert_int_equal(count_skips(f, TR_SKIP_WARNING, "DEMAND ignored (unknown type)"), 1);
     assert_int_equal(count_skips(f, TR_SKIP_WARNING, "industry GAS ignored"), 1);
     assert_int_equal(count_skips(f, TR_SKIP_WARNING, "matches no meters"), 1);
@@ -470,6 +472,305 @@ static void test_smarthub_daily_points_last_23_or_25_hours(void **state)
     assert_int_equal(f->k->r[0].duration, 86400);
     assert_int_equal(f->k->r[1].duration, 90000);
     assert_int_equal(f->k->ch[0].measuring_period, ESPI_TIMEATTR_24_HOUR);
+}
+
+/* ---- TIME_OF_USE ------------------------------------------------------------------------ */
+
+/* The period of local hour h under the test schedule: Super Off Pk 00-05,
+ * On Peak 13-20, Off Peak otherwise (as the real Cobb EMC fixture). */
+static const char *tou_period(int h)
+{
+    return h <= 5 ? "Super Off Pk" : h >= 13 && h <= 20 ? "On Peak" : "Off Peak";
+}
+
+/* y of local hour h on 2024-01-08: (h+1) x 0.11 kWh; hour 9 is null (a gap). */
+static void hour_y(int h, char *y, size_t size)
+{
+    if (h == 9) snprintf(y, size, "null");
+    else snprintf(y, size, "%d.%02d", (h + 1) * 11 / 100, (h + 1) * 11 % 100);
+}
+
+/* One answer for meter M1 on 2024-01-08: a USAGE entry with 24 hourly points
+ * and a TIME_OF_USE entry whose series (labels[0..n), in that order) each carry
+ * the hours of their period.  bump adds 0.01 kWh to the TOU point of hour 14. */
+static void build_tou(jbuf *b, const char *const *labels, int n, int bump)
+{
+    char y[16];
+    b->n = 0;
+    jadd(b, "{\"status\":\"COMPLETE\",\"data\":{\"ELECTRIC\":[{\"type\":\"USAGE\",\"timeFrame\":"
+            "\"HOURLY\",\"meters\":[{\"meterNumber\":\"M1\",\"seriesId\":\"M1\",\"channel\":1,"
+            "\"flowDirection\":\"FORWARD\",\"unitOfMeasure\":\"KWH\",\"rate\":null}],"
+            "\"series\":[{\"name\":\"M1\",\"meterNumber\":\"M1\",\"data\":[");
+    for (int h = 0; h < 24; h++) {
+        hour_y(h, y, sizeof y);
+        jadd(b, "%s{\"x\":%lld,\"y\":%s}", h ? "," : "", wall_ms(2024, 1, 8, h, 0), y);
+    }
+    jadd(b, "]}]},{\"type\":\"TIME_OF_USE\",\"timeFrame\":\"HOURLY\",\"meters\":[");
+    for (int i = 0; i < n; i++)
+        jadd(b, "%s{\"meterNumber\":\"M1\",\"seriesId\":\"M1 - %s\",\"channel\":1,\"flowDirection\":"
+                "\"FORWARD\",\"rate\":\"%s\",\"rateName\":\"%s\",\"unitOfMeasure\":\"KWH\"}",
+             i ? "," : "", labels[i], labels[i], labels[i]);
+    jadd(b, "],\"series\":[");
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        jadd(b, "%s{\"name\":\"M1 - %s\",\"meterNumber\":\"M1\",\"channel\":0,\"rateName\":\"%s\","
+                "\"data\":[", i ? "," : "", labels[i], labels[i]);
+        for (int h = 0; h < 24; h++) {
+            if (strcmp(tou_period(h), labels[i]) != 0) continue;
+            hour_y(h, y, sizeof y);
+            if (bump && h == 14) snprintf(y, sizeof y, "1.66"); /* 1.65 in USAGE */
+            jadd(b, "%s{\"x\":%lld,\"y\":%s}", k++ ? "," : "", wall_ms(2024, 1, 8, h, 0), y);
+        }
+        jadd(b, "]}");
+    }
+    jadd(b, "]}]}}");
+}
+
+static void test_smarthub_time_of_use_periods_become_channels_that_add_up(void **state)
+{
+    fixture *f = *state;
+    static const char *const labels[3] = {"Off Peak", "Super Off Pk", "On Peak"};
+    build_tou(&f->b, labels, 3, 0);
+    assert_int_equal(run_text(f, f->b.s), 0);
+    assert_int_equal(f->k->n_ch, 4);
+    int use = channel_of(f, "smarthub:M1:forward");
+    int on = channel_of(f, "smarthub:M1:forward:tou-on-peak");
+    int off = channel_of(f, "smarthub:M1:forward:tou-off-peak");
+    int sup = channel_of(f, "smarthub:M1:forward:tou-super-off-peak");
+    /* fixed codes, whatever the order of the answer */
+    assert_int_equal(f->k->ch[use].tou, ESPI_NONE);
+    assert_int_equal(f->k->ch[on].tou, 1);
+    assert_int_equal(f->k->ch[off].tou, 2);
+    assert_int_equal(f->k->ch[sup].tou, 3);
+    assert_string_equal(f->k->ch[on].name, "SmartHub M1 Consumption On Peak");
+    assert_string_equal(f->k->ch[sup].name, "SmartHub M1 Consumption Super Off Pk");
+    assert_string_equal(f->k->ch[on].usage_point, "smarthub:M1");
+    assert_int_equal(f->k->ch[on].interval_length, 3600);
+    assert_int_equal(f->k->ch[on].flow_direction, ESPI_FLOW_FORWARD);
+    assert_int_equal(f->k->ch[on].cpp, ESPI_NONE);
+    assert_int_equal(f->k->ch[on].consumption_tier, ESPI_NONE);
+    /* readings only where the period has points; the null hour 9 stays a gap */
+    assert_int_equal(f->sum.ch[sup].readings, 6);
+    assert_int_equal(f->sum.ch[on].readings, 8);
+    assert_int_equal(f->sum.ch[off].readings, 9);
+    assert_int_equal(f->sum.ch[use].readings, 23);
+    assert_int_equal(f->sum.skipped[TR_SKIP_NO_VALUE], 2); /* USAGE and Off Peak at 09:00 */
+    /* exact totals per period (sum of (h+1) x 110 Wh over its hours) and against USAGE */
+    assert_int_equal(f->sum.ch[sup].total, 2310);
+    assert_int_equal(f->sum.ch[on].total, 15400);
+    assert_int_equal(f->sum.ch[off].total, 14190);
+    assert_int_equal(f->sum.ch[use].total, 31900);
+    assert_int_equal(f->sum.ch[sup].total + f->sum.ch[on].total + f->sum.ch[off].total,
+                     f->sum.ch[use].total);
+    /* interval by interval: the periods' readings at a start add up to USAGE's */
+    for (int i = 0; i < f->k->n; i++) {
+        const tr_reading *u = &f->k->r[i];
+        int64_t sum = 0;
+        int parts = 0;
+        if (u->channel != use) continue;
+        for (int j = 0; j < f->k->n; j++)
+            if (f->k->r[j].channel != use && f->k->r[j].start == u->start) {
+                assert_int_equal(f->k->r[j].duration, u->duration);
+                sum += f->k->r[j].value, parts++;
+            }
+        assert_int_equal(parts, 1);
+        assert_int_equal(sum, u->value);
+    }
+    /* 13:00 CST = 19:00Z is the first On Peak hour */
+    for (int i = 0; i < f->k->n; i++)
+        if (f->k->r[i].channel == on) {
+            assert_int_equal(f->k->r[i].start, utc(2024, 1, 8, 19, 0));
+            break;
+        }
+    assert_int_equal(count_skips(f, TR_SKIP_WARNING, NULL), 0);
+    expect_ordered(f);
+}
+
+static void test_smarthub_time_of_use_that_does_not_add_up_is_noted(void **state)
+{
+    fixture *f = *state;
+    static const char *const labels[3] = {"On Peak", "Off Peak", "Super Off Pk"};
+    build_tou(&f->b, labels, 3, 1);
+    assert_int_equal(run_text(f, f->b.s), 0);
+    assert_int_equal(count_skips(f, TR_SKIP_WARNING,
+                                 "TIME_OF_USE series of meter M1 do not add up to USAGE series "
+                                 "\"M1\" at 1 of 23 intervals (first at 2024-01-08 14:00: 1660 Wh by "
+                                 "period, 1650 Wh in USAGE)"), 1);
+    assert_int_equal(f->sum.ch[channel_of(f, "smarthub:M1:forward:tou-on-peak")].total, 15410);
+}
+
+static void test_smarthub_time_of_use_codes_do_not_depend_on_order(void **state)
+{
+    /* unknown labels are numbered after the known ones, sorted: Alpha Night 6, Zeta Saver 7 */
+    fixture *f = *state;
+    static const char *const a[3] = {"Zeta Saver", "On Peak", "Alpha Night"};
+    static const char *const z[3] = {"Alpha Night", "Zeta Saver", "On Peak"};
+    const char *const *orders[2] = {a, z};
+    for (int o = 0; o < 2; o++) {
+        reset(f);
+        build_tou(&f->b, orders[o], 3, 0);
+        assert_int_equal(run_text(f, f->b.s), 0);
+        assert_int_equal(f->k->ch[channel_of(f, "smarthub:M1:forward:tou-on-peak")].tou, 1);
+        assert_int_equal(f->k->ch[channel_of(f, "smarthub:M1:forward:tou-alphanight")].tou, 6);
+        assert_int_equal(f->k->ch[channel_of(f, "smarthub:M1:forward:tou-zetasaver")].tou, 7);
+        /* only On Peak hours carry values under these labels */
+        assert_int_equal(f->sum.ch[channel_of(f, "smarthub:M1:forward:tou-zetasaver")].readings, 0);
+    }
+    /* a label shared by two meters counts once: Beta is 7, not 8 */
+    reset(f);
+    static const char two[] =
+        "{\"ELECTRIC\":[{\"type\":\"TIME_OF_USE\",\"timeFrame\":\"HOURLY\",\"series\":["
+        "{\"name\":\"A - Alpha\",\"data\":[{\"x\":1704672000000,\"y\":1}]},"
+        "{\"name\":\"B - ALPHA\",\"data\":[{\"x\":1704672000000,\"y\":2}]},"
+        "{\"name\":\"A - Beta\",\"data\":[{\"x\":1704675600000,\"y\":3}]}]}]}";
+    assert_int_equal(run_text(f, two), 0);
+    assert_int_equal(f->k->ch[channel_of(f, "smarthub:A:forward:tou-alpha")].tou, 6);
+    assert_int_equal(f->k->ch[channel_of(f, "smarthub:B:forward:tou-alpha")].tou, 6);
+    assert_int_equal(f->k->ch[channel_of(f, "smarthub:A:forward:tou-beta")].tou, 7);
+    assert_string_equal(f->k->ch[channel_of(f, "smarthub:B:forward:tou-alpha")].usage_point,
+                        "smarthub:B");
+}
+
+static void test_smarthub_time_of_use_label_from_name_or_meter(void **state)
+{
+    /* no rateName on the series: the meter's rate (joined by seriesId), else the name's tail */
+    fixture *f = *state;
+    static const char text[] =
+        "{\"ELECTRIC\":[{\"type\":\"TIME_OF_USE\",\"timeFrame\":\"HOURLY\",\"meters\":[{"
+        "\"meterNumber\":\"M9\",\"seriesId\":\"S1\",\"rate\":\"SUPER-OFF-PEAK\"}],\"series\":["
+        "{\"name\":\"S1\",\"data\":[{\"x\":1704672000000,\"y\":1}]},"
+        "{\"name\":\"M9 - Shoulder\",\"data\":[{\"x\":1704675600000,\"y\":2}]},"
+        "{\"name\":\"M9\",\"data\":[{\"x\":1704679200000,\"y\":3}]}]}]}";
+    assert_int_equal(run_text(f, text), EG_EDATA);
+    assert_non_null(strstr(f->err.msg, "TIME_OF_USE series \"M9\" names no period"));
+    f->opts.lenient = 1;
+    assert_int_equal(run_text(f, text), 0);
+    assert_int_equal(f->k->n_ch, 2);
+    assert_int_equal(f->k->ch[channel_of(f, "smarthub:M9:forward:tou-super-off-peak")].tou, 3);
+    assert_int_equal(f->k->ch[channel_of(f, "smarthub:M9:forward:tou-shoulder")].tou, 4);
+    assert_int_equal(f->sum.skipped[TR_SKIP_BAD_ROW], 1);
+}
+
+/* ---- DAILY and MONTHLY -------------------------------------------------------------------- */
+
+static void test_smarthub_daily_dst_weeks_have_23_and_25_hour_days(void **state)
+{
+    /* two DAILY weeks (2024-03-07..13 and 2024-10-31..11-06, with xToOrderedInterval)
+     * and an HOURLY entry of the same meter: two channels, never mixed */
+    fixture *f = *state;
+    jbuf *b = &f->b;
+    long long xs[14];
+    int k = 0;
+    for (int d = 7; d <= 13; d++) xs[k++] = wall_ms(2024, 3, d, 0, 0);
+    xs[k++] = wall_ms(2024, 10, 31, 0, 0);
+    for (int d = 1; d <= 6; d++) xs[k++] = wall_ms(2024, 11, d, 0, 0);
+    b->n = 0;
+    jadd(b, "{\"status\":\"COMPLETE\",\"data\":{\"ELECTRIC\":[{\"type\":\"USAGE\",\"timeFrame\":"
+            "\"HOURLY\",\"meters\":[{\"meterNumber\":\"M\",\"seriesId\":\"M\",\"flowDirection\":"
+            "\"FORWARD\"}],\"series\":[{\"name\":\"M\",\"data\":[{\"x\":%lld,\"y\":0.5},{\"x\":%lld,"
+            "\"y\":0.25}]}]},{\"type\":\"USAGE\",\"timeFrame\":\"DAILY\",\"meters\":[{\"meterNumber\":"
+            "\"M\",\"seriesId\":\"M\",\"flowDirection\":\"FORWARD\"}],\"series\":[{\"name\":\"M\","
+            "\"data\":[", wall_ms(2024, 3, 7, 0, 0), wall_ms(2024, 3, 7, 1, 0));
+    for (int i = 0; i < 14; i++) jadd(b, "%s{\"x\":%lld,\"y\":%d.%d}", i ? "," : "", xs[i], 20 + i, i);
+    jadd(b, "]}],\"xToOrderedInterval\":{");
+    for (int i = 0; i < 14; i++)
+        jadd(b, "%s\"%lld\":{\"interval\":{\"start\":%lld,\"end\":%lld}}", i ? "," : "", xs[i],
+             xs[i], xs[i] + 86400000LL);
+    jadd(b, "}}]}}");
+    assert_int_equal(run_text(f, b->s), 0);
+    assert_int_equal(f->k->n_ch, 2);
+    int hourly = channel_of(f, "smarthub:M:forward");
+    int daily = channel_of(f, "smarthub:M:forward:daily");
+    assert_int_equal(f->k->ch[hourly].interval_length, 3600);
+    assert_int_equal(f->k->ch[daily].interval_length, 86400);
+    assert_int_equal(f->k->ch[daily].measuring_period, ESPI_TIMEATTR_24_HOUR);
+    assert_string_equal(f->k->ch[daily].name, "SmartHub M Consumption Daily");
+    assert_int_equal(f->sum.ch[hourly].readings, 2);
+    assert_int_equal(f->sum.ch[hourly].total, 750);
+    assert_int_equal(f->sum.ch[daily].readings, 14);
+    assert_int_equal(f->sum.ch[daily].total, 375960); /* 20.0 + 21.1 + ... + 29.9 + 30.10 + ... + 33.13 */
+    assert_int_equal(f->sum.ch[daily].dst_days, 2);
+    assert_int_equal(f->sum.ch[daily].gaps, 1); /* between the two weeks */
+    int64_t want[14];
+    for (int i = 0; i < 14; i++) want[i] = 86400;
+    want[3] = 82800;  /* 2024-03-10: clocks spring forward */
+    want[10] = 90000; /* 2024-11-03: clocks fall back */
+    k = 0;
+    for (int i = 0; i < f->k->n; i++) {
+        const tr_reading *r = &f->k->r[i];
+        if (r->channel != daily) continue;
+        assert_int_equal(r->duration, want[k]);
+        if (k == 3) assert_int_equal(r->start, utc(2024, 3, 10, 6, 0));  /* 00:00 CST */
+        if (k == 4) assert_int_equal(r->start, utc(2024, 3, 11, 5, 0));  /* 00:00 CDT */
+        if (k == 10) assert_int_equal(r->start, utc(2024, 11, 3, 5, 0)); /* 00:00 CDT */
+        if (k == 11) assert_int_equal(r->start, utc(2024, 11, 4, 6, 0)); /* 00:00 CST */
+        if (k != 6 && k + 1 < 14) assert_int_equal(r->start + r->duration, f->k->r[i + 1].start);
+        k++;
+    }
+    assert_int_equal(k, 14);
+    expect_ordered(f);
+}
+
+/* A MONTHLY answer: three billed periods and the open one (end `open_end`). */
+static void build_monthly(jbuf *b, long long open_end, int with_map)
+{
+    static const int from[5][3] = {{2024, 1, 20}, {2024, 2, 19}, {2024, 3, 20}, {2024, 4, 18}};
+    static const char *const names[4] = {"Feb 2024", "Mar 2024", "Apr 2024", "May 2024"};
+    static const char *const ys[4] = {"812.37", "745.2", "690", "118.04"};
+    b->n = 0;
+    jadd(b, "{\"status\":\"COMPLETE\",\"data\":{\"ELECTRIC\":[{\"type\":\"USAGE\",\"timeFrame\":"
+            "\"MONTHLY\",\"meters\":[{\"meterNumber\":\"M\",\"seriesId\":\"M\",\"flowDirection\":"
+            "\"FORWARD\"}],\"series\":[{\"name\":\"M\",\"data\":[");
+    for (int i = 0; i < 4; i++)
+        jadd(b, "%s{\"x\":%lld,\"y\":%s}", i ? "," : "", wall_ms(from[i][0], from[i][1], from[i][2],
+                                                              0, 0), ys[i]);
+    jadd(b, "]}]");
+    if (with_map) {
+        jadd(b, ",\"xToOrderedInterval\":{");
+        for (int i = 0; i < 4; i++) {
+            long long a = wall_ms(from[i][0], from[i][1], from[i][2], 0, 0);
+            long long e = i < 3 ? wall_ms(from[i + 1][0], from[i + 1][1], from[i + 1][2], 0, 0)
+                                : open_end;
+            jadd(b, "%s\"%lld\":{\"interval\":{\"start\":%lld,\"end\":%lld},\"orderedName\":\"%s\","
+                    "\"createTickDrillDownLink\":true}", i ? "," : "", a, a, e, names[i]);
+        }
+        jadd(b, "}");
+    }
+    jadd(b, "}]}}");
+}
+
+static void test_smarthub_monthly_billing_periods_and_the_open_one(void **state)
+{
+    fixture *f = *state;
+    build_monthly(&f->b, 253402300799000LL, 1); /* open period ends 9999-12-31 */
+    assert_int_equal(run_text(f, f->b.s), 0);
+    assert_int_equal(f->k->n_ch, 1);
+    assert_string_equal(f->k->ch[0].key, "smarthub:M:forward:monthly");
+    assert_string_equal(f->k->ch[0].name, "SmartHub M Consumption Monthly");
+    assert_int_equal(f->k->ch[0].interval_length, 2592000); /* nominal */
+    assert_int_equal(f->k->ch[0].measuring_period, ESPI_NONE);
+    assert_int_equal(f->k->n, 3);
+    assert_int_equal(f->k->r[0].start, utc(2024, 1, 20, 6, 0));
+    assert_int_equal(f->k->r[0].duration, 30 * 86400);
+    assert_int_equal(f->k->r[1].start, utc(2024, 2, 19, 6, 0));
+    assert_int_equal(f->k->r[1].duration, 30 * 86400 - 3600); /* spans 2024-03-10 */
+    assert_int_equal(f->k->r[2].start, utc(2024, 3, 20, 5, 0)); /* CDT */
+    assert_int_equal(f->k->r[2].duration, 29 * 86400);
+    assert_int_equal(f->sum.ch[0].total, 812370 + 745200 + 690000);
+    assert_int_equal(f->sum.ch[0].gaps, 0);
+    assert_int_equal(count_skips(f, TR_SKIP_WARNING, "the billing period \"May 2024\" from "
+                                                     "2024-04-18 00:00 is still open"), 1);
+    /* an end in 2100 is as open: no billing period lasts a year */
+    reset(f);
+    build_monthly(&f->b, wall_ms(2100, 1, 1, 0, 0), 1);
+    assert_int_equal(run_text(f, f->b.s), 0);
+    assert_int_equal(f->k->n, 3);
+    assert_int_equal(count_skips(f, TR_SKIP_WARNING, "still open"), 1);
+    /* without xToOrderedInterval a billing period cannot be told */
+    reset(f);
+    build_monthly(&f->b, 0, 0);
+    assert_int_equal(run_text(f, f->b.s), EG_EDATA);
+    assert_non_null(strstr(f->err.msg, "at 2024-01-20 00:00: cannot tell the billing period"));
 }
 
 /* ---- values, signs, duplicates --------------------------------------------------------- */
@@ -628,12 +929,18 @@ int main(void)
         T(test_smarthub_truncated_json_reports_line_and_column),
         T(test_smarthub_failed_error_html_and_gwt_are_named),
         T(test_smarthub_bare_data_object_is_accepted),
-        T(test_smarthub_time_of_use_and_unknown_types_are_noted),
+        T(test_smarthub_unknown_types_are_noted_empty_time_of_use_is_not),
         T(test_smarthub_fall_back_day_has_25_readings),
         T(test_smarthub_fall_back_15min_points_interleave_correctly),
         T(test_smarthub_spring_forward_day_has_23_readings),
         T(test_smarthub_spring_forward_point_that_does_not_exist_is_dropped),
         T(test_smarthub_daily_points_last_23_or_25_hours),
+        T(test_smarthub_time_of_use_periods_become_channels_that_add_up),
+        T(test_smarthub_time_of_use_that_does_not_add_up_is_noted),
+        T(test_smarthub_time_of_use_codes_do_not_depend_on_order),
+        T(test_smarthub_time_of_use_label_from_name_or_meter),
+        T(test_smarthub_daily_dst_weeks_have_23_and_25_hour_days),
+        T(test_smarthub_monthly_billing_periods_and_the_open_one),
         T(test_smarthub_values_exact_or_rounded_and_flagged),
         T(test_smarthub_bad_y_is_an_error_or_a_skip),
         T(test_smarthub_forward_series_with_both_signs_is_net),
