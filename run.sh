@@ -20,13 +20,14 @@ PACKAGES=(
   libxml2-dev libxml2-utils xsltproc libxslt1-dev uuid-dev libssl-dev
   libcmocka-dev libjansson-dev libcsv-dev tzdata python3 time ca-certificates
   libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libzip-dev libpoppler-glib-dev
+  libevent-dev openssl curl
 )
 
 # Only for `test`: the headless-browser checks of rendered pages (Debian's
 # chromium driven by playwright-core from the npm registry) and a throw-away
 # PostgreSQL 15 server the store tests start in a temp dir.  A command that is
 # already on PATH (node, npm from another Debian source) is not reinstalled.
-TEST_PACKAGES=(chromium postgresql-15)
+TEST_PACKAGES=(chromium postgresql-15 python3-requests-oauthlib)
 TEST_COMMANDS=(node:nodejs npm:npm)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -336,7 +336,7 @@ static int begin_tx(eo *e, int up)
     e->ups[up].done = 1;
     for (size_t i = 0; i < e->n_sums; i++) {
         const eo_sum *s = &e->sums[i];
-        char d2[16], kwh[40];
+        char d2[16], kwh[48];
         if (s->up != up) continue;
         label(e, s->start, date, hhmm, code);
         label(e, s->end, d2, hhmm, code);

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+struct eg_err;
+
 typedef struct http_req http_req;
 typedef struct http_resp http_resp;
 
@@ -68,9 +70,59 @@ int http_resp_printf(http_resp *rs, const char *fmt, ...)
 typedef int (*http_produce_fn)(void *ctx, http_resp *rs);
 void http_resp_stream(http_resp *rs, http_produce_fn produce, void (*done)(void *ctx), void *ctx);
 
+/* A producer may also return HTTP_PRODUCE_WAIT: nothing to send yet (its
+ * data comes from another thread).  The core then stops calling it until
+ * someone calls http_resp_wake(rs), which is safe from any thread. */
+#define HTTP_PRODUCE_WAIT 2
+void http_resp_wake(http_resp *rs);
+
 /* A handler: returns 1 when it handled the request (response filled), 0
  * when the path is not its own (the core tries the next handler, then
  * answers 404). */
 typedef int (*http_handler_fn)(void *ctx, const http_req *r, http_resp *rs);
+
+/* ---- for the core and for tests (http.c) --------------------------------
+ *
+ * http.c holds requests and responses as plain data, so handlers run the
+ * same under the server (server.c fills an http_req from libevent and sends
+ * what the http_resp holds) and under unit tests (which build requests by
+ * hand and read responses back) -- no socket needed. */
+
+/* A request for METHOD and TARGET ("/path?query", as on the request line).
+ * The path is percent-decoded; a NUL byte, a bad escape, a path not
+ * starting with '/' or a query parameter given twice is EG_EDATA (the core
+ * answers 400).  Caller frees with http_req_free(). */
+int http_req_new(const char *method, const char *target, http_req **out, struct eg_err *err);
+void http_req_free(http_req *r);
+/* Add a header (copied).  At most HTTP_MAX_HEADERS; -1 beyond. */
+#define HTTP_MAX_HEADERS 100
+int http_req_add_header(http_req *r, const char *name, const char *value);
+/* Set the body (copied); form fields are parsed from it when the request's
+ * Content-Type is application/x-www-form-urlencoded. */
+int http_req_set_body(http_req *r, const char *body, size_t len);
+void http_req_set_remote(http_req *r, const char *remote);
+void http_req_set_origin(http_req *r, const char *origin);
+
+/* Caller frees with http_resp_free() (which calls a stream's done()). */
+http_resp *http_resp_new(void);
+void http_resp_free(http_resp *rs);
+int http_resp_get_status(const http_resp *rs);
+/* 1 when a header was refused (CR/LF): the core sends a 500 instead. */
+int http_resp_broken(const http_resp *rs);
+size_t http_resp_header_count(const http_resp *rs);
+void http_resp_header_at(const http_resp *rs, size_t i, const char **name, const char **value);
+/* Last value of a header set by the handler (case-insensitive); NULL if none. */
+const char *http_resp_get_header(const http_resp *rs, const char *name);
+/* The buffered body so far; http_resp_take_body() hands it to the caller
+ * (free() it) and leaves the buffer empty, which is how the core drains a
+ * stream chunk by chunk. */
+const char *http_resp_body(const http_resp *rs, size_t *len);
+char *http_resp_take_body(http_resp *rs, size_t *len);
+/* Streaming: 1 when the handler set a producer. */
+int http_resp_is_stream(const http_resp *rs);
+/* Call the producer once (1 more, 0 done, -1 error, HTTP_PRODUCE_WAIT). */
+int http_resp_produce(http_resp *rs);
+/* Who is told by http_resp_wake() (the core: an event made active). */
+void http_resp_set_waker(http_resp *rs, void (*wake)(void *ctx), void *ctx);
 
 #endif

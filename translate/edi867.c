@@ -240,7 +240,7 @@ static int channel(e8_ctx *c, int64_t interval_length, int *index)
     tr_channel ch;
     memset(&ch, 0, sizeof ch);
     ch.index = c->n_ch;
-    snprintf(ch.key, sizeof ch.key, "%s", key);
+    memcpy(ch.key, key, strlen(key) + 1); /* length checked above */
     snprintf(ch.usage_point, sizeof ch.usage_point, "edi867:%s", c->sp);
     snprintf(ch.name, sizeof ch.name, "EDI 867 %s%s%s %s %s", c->sp, c->meter[0] ? " meter " : "",
              c->meter, flow_word(c->flow), interval_length ? len : "billing period");
@@ -254,9 +254,10 @@ static int channel(e8_ctx *c, int64_t interval_length, int *index)
     ch.accumulation = ESPI_ACCUM_DELTA_DATA;
     ch.measuring_period = interval_length ? measuring_period(interval_length) : ESPI_NONE;
     ch.currency = ESPI_NONE;
+    ch.tou = ch.cpp = ch.consumption_tier = ESPI_NONE; /* 0 would be a code */
     int rc = c->sink->channel ? c->sink->channel(c->sink->ctx, &ch, c->err) : 0;
     if (rc) return rc;
-    snprintf(c->ch[c->n_ch].key, TR_KEY_MAX, "%s", key);
+    memcpy(c->ch[c->n_ch].key, key, strlen(key) + 1);
     c->ch[c->n_ch].last_end = ESPI_NONE;
     *index = c->n_ch++;
     return 0;
