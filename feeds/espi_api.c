@@ -387,8 +387,10 @@ typedef struct api_stream {
     eg_err err;
 } api_stream;
 
-/* Writer sink of the worker: blocks while the ring is full, fails once
- * the stream is stopped (the client went away). */
+/* Writer sink of the worker: blocks while the ring is full.  Once the
+ * stream is stopped (the client went away) it swallows what it is given --
+ * failing would make libxml2 print "I/O error" for every disconnect -- and
+ * the selection callbacks end the query at the next entry (stopped()). */
 static int ring_write(void *io, const char *buf, int len)
 {
     api_stream *st = io;
@@ -398,7 +400,7 @@ static int ring_write(void *io, const char *buf, int len)
         while (st->len == API_RING && !st->stop) pthread_cond_wait(&st->cv, &st->mu);
         if (st->stop) {
             pthread_mutex_unlock(&st->mu);
-            return -1;
+            return len;
         }
         int was_empty = st->len == 0;
         size_t n = want - done, room = API_RING - st->len;
@@ -421,6 +423,13 @@ static int stopped(api_stream *st)
     int s = st->stop;
     pthread_mutex_unlock(&st->mu);
     return s;
+}
+
+/* JOB_EXPORT: store_export's head and entries, with a stop check. */
+static int export_head_cb(void *ctx, const espi_feed_head *h, eg_err *err)
+{
+    api_stream *st = ctx;
+    return espi_writer_begin_feed(st->w, h, err);
 }
 
 static int feed_cb(void *ctx, const espi_resource *r, eg_err *err)
@@ -509,7 +518,11 @@ static void *stream_main(void *p)
         rc = st->err.code ? st->err.code : EG_ENOMEM;
     if (!rc) {
         switch (st->kind) {
-        case JOB_EXPORT: rc = store_export(s, &st->q, st->w, NULL, &st->err); break;
+        case JOB_EXPORT: /* = store_export, byte for byte, but stoppable */
+            rc = store_select(s, &st->q, export_head_cb, feed_cb, st, &st->err);
+            if (!rc && stopped(st)) rc = EG_ESTOP;
+            if (!rc) rc = espi_writer_end_feed(st->w, &st->err);
+            break;
         case JOB_FEED:
             rc = espi_writer_begin_feed(st->w, &st->head_entry, &st->err);
             if (!rc) rc = store_select_narrow(s, &st->q, &st->n, NULL, feed_cb, st, &st->err);
@@ -564,7 +577,7 @@ static void stream_free(api_stream *st)
     free(st);
 }
 
-/* done(): stop the worker (its next write fails), join it, free. */
+/* done(): stop the worker (it ends at its next entry), join it, free. */
 static void stream_done(void *ctx)
 {
     api_stream *st = ctx;

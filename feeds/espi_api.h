@@ -52,9 +52,10 @@
  * streaming writer and fills a 256 KiB ring buffer; the producer moves up
  * to 64 KiB per call into the response and answers HTTP_PRODUCE_WAIT when
  * the ring is empty, and the worker calls http_resp_wake() when it adds to
- * an empty ring or finishes.  done() stops the worker (its next write
- * fails) and joins it, so a client that goes away mid-feed costs nothing
- * more.  A failure after the first byte cannot change the 200 status: the
+ * an empty ring or finishes.  done() stops the worker (the query ends at
+ * its next entry; what it still writes is discarded) and joins it, so a
+ * client that goes away mid-feed costs nothing more.  The worker may call
+ * http_resp_wake() until done() returns.  A failure after the first byte cannot change the 200 status: the
  * producer returns -1 and the core closes the connection (the feed is
  * visibly truncated).  Single entries are built in memory (one entry; an
  * IntervalBlock entry of a long 1-minute block can pass 1 MiB, so an entry
