@@ -637,18 +637,33 @@ enum { SEL_ALL = 0, SEL_UP = 1, SEL_CUSTOMER = 2 };
 /* Parameters shared by the resource and series cursors: ?1 mode, ?2 usage
  * point self, ?3 customer, ?4 from, ?5 to, ?6..?9 published/updated bounds
  * (the series cursor uses the first three; extra binds are ignored). */
-static const char sel_resources[] =
-    "SELECT rid, kind, espi_id, self_href, published, updated, body FROM resource r WHERE"
-    " (?1 = 0"
-    " OR (?1 = 1 AND (r.up_self = ?2 OR r.self_href IN (SELECT l.href FROM link l"
-    "   JOIN resource x ON x.rid = l.rid WHERE x.up_self = ?2)))"
-    " OR (?1 = 2 AND (r.up_self IN (SELECT u.self_href FROM resource u WHERE u.kind = 1"
-    "   AND u.customer = ?3) OR r.self_href IN (SELECT l.href FROM link l"
-    "   JOIN resource x ON x.rid = l.rid JOIN resource u ON u.self_href = x.up_self"
-    "   AND u.kind = 1 WHERE u.customer = ?3))))"
-    " AND (r.start IS NULL OR r.duration IS NULL OR (r.start < ?5 AND r.start + r.duration > ?4))"
-    " AND COALESCE(r.published, 0) BETWEEN ?6 AND ?7"
-    " AND COALESCE(r.updated, 0) BETWEEN ?8 AND ?9 ORDER BY r.rid";
+#define SEL_RESOURCES_WHERE                                                                    \
+    "SELECT rid, kind, espi_id, self_href, published, updated, body FROM resource r WHERE"     \
+    " (?1 = 0"                                                                                 \
+    " OR (?1 = 1 AND (r.up_self = ?2 OR r.self_href IN (SELECT l.href FROM link l"             \
+    "   JOIN resource x ON x.rid = l.rid WHERE x.up_self = ?2)))"                              \
+    " OR (?1 = 2 AND (r.up_self IN (SELECT u.self_href FROM resource u WHERE u.kind = 1"       \
+    "   AND u.customer = ?3) OR r.self_href IN (SELECT l.href FROM link l"                     \
+    "   JOIN resource x ON x.rid = l.rid JOIN resource u ON u.self_href = x.up_self"           \
+    "   AND u.kind = 1 WHERE u.customer = ?3))))"                                              \
+    " AND (r.start IS NULL OR r.duration IS NULL OR (r.start < ?5 AND r.start + r.duration > ?4))"\
+    " AND COALESCE(r.published, 0) BETWEEN ?6 AND ?7"                                          \
+    " AND COALESCE(r.updated, 0) BETWEEN ?8 AND ?9"
+
+static const char sel_resources[] = SEL_RESOURCES_WHERE " ORDER BY r.rid";
+/* store_select_narrow: ?10 = the one kind wanted (0 = every kind). */
+static const char sel_resources_kind[] =
+    SEL_RESOURCES_WHERE " AND (?10 = 0 OR r.kind = ?10) ORDER BY r.rid";
+
+/* store_select_narrow: one MeterReading's IntervalBlock series, ?4 the
+ * MeterReading's rid (its related links name the series), ?5 its self href
+ * + "/IntervalBlock" (the conventional series href). */
+static const char sel_series_mr[] =
+    "SELECT sid, href FROM series s WHERE"
+    " (?1 = 0 OR (?1 = 1 AND s.up_self = ?2) OR (?1 = 2 AND s.up_self IN"
+    "  (SELECT u.self_href FROM resource u WHERE u.kind = 1 AND u.customer = ?3)))"
+    " AND (s.href IN (SELECT l.href FROM link l WHERE l.rid = ?4) OR s.href = ?5)"
+    " ORDER BY sid";
 
 static const char sel_series[] =
     "SELECT sid, href FROM series s WHERE"
@@ -937,15 +952,42 @@ done:
     return rc;
 }
 
-int store_select(store *s, const store_query *q,
-                 int (*head)(void *ctx, const espi_feed_head *h, eg_err *err),
-                 int (*cb)(void *ctx, const espi_resource *r, eg_err *err), void *ctx,
-                 eg_err *err)
+/* The MeterReading whose blocks a narrowed selection wants: its rid and
+ * conventional series href ("{self}/IntervalBlock"). */
+static int resolve_meter_reading(selector *sel, const char *mr, int64_t *rid, char *series,
+                                 size_t size)
+{
+    store *s = sel->s;
+    store_stmt *st = NULL;
+    int rc = prep(s,
+                  "SELECT rid, self_href FROM resource WHERE kind = 2 AND (espi_id = ?1"
+                  " OR espi_id = 'urn:uuid:' || ?1 OR self_href = ?1) ORDER BY rid",
+                  0, &st, sel->err);
+    if (rc) goto done;
+    s->ops->bind_text(st, 1, mr);
+    rc = s->ops->step(st, sel->err);
+    if (rc == 1) {
+        *rid = s->ops->col_i64(st, 0);
+        snprintf(series, size, "%s/IntervalBlock", s->ops->col_text(st, 1));
+        rc = 0;
+    } else if (rc == 0) {
+        rc = eg_errf(sel->err, EG_EUSAGE, NULL, 0, 0, "no meter reading '%s' in the store", mr);
+    }
+done:
+    s->ops->finalize(st);
+    return rc;
+}
+
+static int select_run(store *s, const store_query *q, const store_narrow *nw,
+                      int (*head)(void *ctx, const espi_feed_head *h, eg_err *err),
+                      int (*cb)(void *ctx, const espi_resource *r, eg_err *err), void *ctx,
+                      eg_err *err)
 {
     store_query dq;
     selector sel;
     store_stmt *rs = NULL, *ss = NULL, *bs = NULL;
     int rc, hr = 0, hs = 0;
+    char mr_series[ESPI_URI_MAX + 16];
 
     if (!q) {
         store_query_init(&dq);
@@ -978,12 +1020,36 @@ int store_select(store *s, const store_query *q,
         free(h);
         if (rc) goto done;
     }
-    if ((rc = prep(s, sel_resources, 1, &rs, err)) || (rc = prep(s, sel_series, 1, &ss, err)) ||
-        (rc = prep(s, sel_blocks, 1, &bs, err)))
-        goto done;
-    bind_selection(&sel, rs);
-    bind_selection(&sel, ss);
-    if ((hr = s->ops->step(rs, err)) < 0 || (hs = s->ops->step(ss, err)) < 0) {
+    if (!nw) {
+        if ((rc = prep(s, sel_resources, 1, &rs, err)) || (rc = prep(s, sel_series, 1, &ss, err)))
+            goto done;
+        bind_selection(&sel, rs);
+        bind_selection(&sel, ss);
+    } else {
+        /* a narrowed selection opens only the cursors its kind needs */
+        int want_res = nw->kind != ESPI_RES_INTERVAL_BLOCK;
+        int want_ser = nw->kind == ESPI_RES_UNKNOWN || nw->kind == ESPI_RES_INTERVAL_BLOCK;
+        if (want_res) {
+            if ((rc = prep(s, sel_resources_kind, 1, &rs, err))) goto done;
+            bind_selection(&sel, rs);
+            s->ops->bind_i64(rs, 10, (int64_t)nw->kind);
+        }
+        if (want_ser && nw->meter_reading) {
+            int64_t mr_rid = 0;
+            if ((rc = resolve_meter_reading(&sel, nw->meter_reading, &mr_rid, mr_series,
+                                            sizeof mr_series)) ||
+                (rc = prep(s, sel_series_mr, 1, &ss, err)))
+                goto done;
+            bind_selection(&sel, ss);
+            s->ops->bind_i64(ss, 4, mr_rid);
+            s->ops->bind_text(ss, 5, mr_series); /* lives until finalize below */
+        } else if (want_ser) {
+            if ((rc = prep(s, sel_series, 1, &ss, err))) goto done;
+            bind_selection(&sel, ss);
+        }
+    }
+    if ((rc = prep(s, sel_blocks, 1, &bs, err))) goto done;
+    if ((rs && (hr = s->ops->step(rs, err)) < 0) || (ss && (hs = s->ops->step(ss, err)) < 0)) {
         rc = hr < 0 ? hr : hs;
         goto done;
     }
@@ -1015,6 +1081,23 @@ free_mem:
     free(sel.readings);
     store_line_items_release(&sel.li);
     return rc;
+}
+
+int store_select(store *s, const store_query *q,
+                 int (*head)(void *ctx, const espi_feed_head *h, eg_err *err),
+                 int (*cb)(void *ctx, const espi_resource *r, eg_err *err), void *ctx,
+                 eg_err *err)
+{
+    return select_run(s, q, NULL, head, cb, ctx, err);
+}
+
+int store_select_narrow(store *s, const store_query *q, const store_narrow *n,
+                        int (*head)(void *ctx, const espi_feed_head *h, eg_err *err),
+                        int (*cb)(void *ctx, const espi_resource *r, eg_err *err), void *ctx,
+                        eg_err *err)
+{
+    store_narrow none = {ESPI_RES_UNKNOWN, NULL};
+    return select_run(s, q, n ? n : &none, head, cb, ctx, err);
 }
 
 typedef struct export_ctx {
@@ -1256,5 +1339,19 @@ free_mem:
     free(c.r);
     free(c.e);
     store_line_items_release(&c.li);
+    return rc;
+}
+
+/* ---- lookups for the resource server -------------------------------------- */
+
+int store_customer_exists(store *s, const char *id, int *exists, eg_err *err)
+{
+    int64_t cid = ESPI_NONE;
+    int rc = s->ops->begin(s, 0, err);
+    *exists = 0;
+    if (rc) return rc;
+    rc = query_i64(s, "SELECT cid FROM customer WHERE ext_id = ?1", id, &cid, err);
+    s->ops->rollback(s);
+    if (!rc) *exists = cid != ESPI_NONE;
     return rc;
 }

@@ -187,4 +187,29 @@ typedef struct store_check_result {
 int store_check(store *s, void (*report)(void *ctx, const char *msg), void *ctx,
                 store_check_result *res, eg_err *err);
 
+/* ---- narrowed queries and lookups (the ESPI resource server) ------------- */
+
+/* What store_select_narrow keeps of a store_select: entries of one kind
+ * only, and for IntervalBlocks only the blocks of one MeterReading. */
+typedef struct store_narrow {
+    espi_resource_type kind;     /* ESPI_RES_UNKNOWN = every kind */
+    const char *meter_reading;   /* IntervalBlocks of this MeterReading only (entry id,
+                                  * bare id or self href); NULL = all */
+} store_narrow;
+
+/* store_select restricted by n (NULL = no restriction; then it is exactly
+ * store_select).  The kind filter runs in SQL, so start_index/max_results
+ * page through the narrowed entries; a kind other than IntervalBlock opens
+ * no block cursor at all (a UsagePoint list never decodes readings).
+ * Returns what store_select returns, and EG_EUSAGE when n->meter_reading
+ * is not stored. */
+int store_select_narrow(store *s, const store_query *q, const store_narrow *n,
+                        int (*head)(void *ctx, const espi_feed_head *h, eg_err *err),
+                        int (*cb)(void *ctx, const espi_resource *r, eg_err *err), void *ctx,
+                        eg_err *err);
+
+/* *exists = 1 when a retail customer with this id is stored.  Returns 0 or
+ * a database error. */
+int store_customer_exists(store *s, const char *id, int *exists, eg_err *err);
+
 #endif
