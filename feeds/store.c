@@ -115,9 +115,25 @@ static int64_t now_utc(void)
 
 /* ---- open, schema --------------------------------------------------------- */
 
+/* 1 when the store already has this schema version: then opening needs no
+ * write transaction, so a reader (a server stream) opening its own
+ * connection never waits for an import holding the write lock. */
+static int schema_current(store *s)
+{
+    store_stmt *st = NULL;
+    eg_err ignored;
+    int ok = 0;
+    if (prep(s, "SELECT value FROM meta WHERE key = 'schema_version'", 0, &st, &ignored) == 0 &&
+        s->ops->step(st, &ignored) == 1)
+        ok = strcmp(s->ops->col_text(st, 0), SCHEMA_VERSION) == 0;
+    s->ops->finalize(st);
+    return ok;
+}
+
 static int ensure_schema(store *s, eg_err *err)
 {
     int64_t dummy;
+    if (schema_current(s)) return 0;
     int rc = s->ops->begin(s, 1, err);
     if (rc) return rc;
     for (const char *const *q = s->ops->schema; *q && !rc; q++) rc = s->ops->exec(s, *q, err);
