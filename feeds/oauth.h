@@ -31,7 +31,7 @@
 #include "http.h"
 #include "store.h"
 
-#define OAUTH_ID_MAX 64
+#define OAUTH_ID_MAX 64          /* = CD_ID_MAX (custodian.h) */
 #define OAUTH_SCOPE_MAX 512
 
 typedef struct oauth oauth;
@@ -56,10 +56,23 @@ typedef struct oauth_opts {
     const char *prefix;         /* URL path prefix, e.g. "/DataCustodian" */
     const char *resource_base;  /* ".../espi/1_1/resource" absolute, for URIs */
     int64_t access_ttl;         /* seconds, default 3600 */
-    int64_t refresh_ttl;        /* seconds, default 1 year */
+    int64_t refresh_ttl;        /* seconds, default 1 year; also how long an approval lasts */
     int64_t code_ttl;           /* seconds, default 60 */
+    const char *page_title;     /* operator name on the consent page; default
+                                   "espigate Data Custodian" */
+    int64_t (*now)(void *ctx);  /* clock (UTC seconds); NULL = time(NULL).  Tests move it. */
+    void *now_ctx;
 } oauth_opts;
 
+/* Zero/NULL fields of o get the defaults above; 0 ttl = default. */
+void oauth_opts_init(oauth_opts *o);
+
+/* An authorization server over store s (borrowed: it must outlive the
+ * returned object; one oauth per store connection, used by one thread at a
+ * time, like the store).  Creates the Data Custodian tables (cd_init) and
+ * the server's CSRF key (kept in the store's meta table, shared by every
+ * process on the same store).  NULL with err filled on failure; free with
+ * oauth_free(). */
 oauth *oauth_new(store *s, const oauth_opts *o, eg_err *err);
 void oauth_free(oauth *a);
 
