@@ -313,6 +313,64 @@ static const route *match(const api_call *c)
     return NULL;
 }
 
+/* ---- links as the third party sees them --------------------------------------
+ *
+ * Stored entries keep the hrefs of the feed they came from: a translated
+ * feed links to https://localhost:8443/DataCustodian/espi/1_1/resource/
+ * Subscription/{the translator's id}/UsagePoint/..., a utility's
+ * Download-My-Data file to RetailCustomer/{id}/UsagePoint/... or a bare
+ * UsagePoint/....  A third party must be able to follow every link with
+ * its own token, so on the way out each href is re-rooted: everything up to
+ * "/espi/1_1/resource/" becomes this server's resource base, and a usage
+ * point tree is placed under the grant's Subscription/{sid}/.  Top-level
+ * resources (LocalTimeParameters, ReadingType) keep their place.  An href
+ * without the ESPI path is left alone. */
+#define API_RES_MARK "/espi/1_1/resource/"
+
+static void rebase_href(char *href, const char *base, const char *sid)
+{
+    const char *mark = strstr(href, API_RES_MARK);
+    if (!mark || !base[0]) return;
+    const char *rest = mark + strlen(API_RES_MARK);
+    char out[ESPI_URI_MAX];
+    if (strncmp(rest, "Subscription/", 13) == 0 || strncmp(rest, "RetailCustomer/", 15) == 0) {
+        const char *slash = strchr(strchr(rest, '/') + 1, '/');
+        if (slash && strncmp(slash + 1, "UsagePoint", 10) == 0) rest = slash + 1;
+    }
+    int n;
+    if (sid && sid[0] && strncmp(rest, "UsagePoint", 10) == 0)
+        n = snprintf(out, sizeof out, "%s/Subscription/%s/%s", base, sid, rest);
+    else
+        n = snprintf(out, sizeof out, "%s/%s", base, rest);
+    if (n > 0 && (size_t)n < sizeof out) memcpy(href, out, (size_t)n + 1);
+}
+
+/* Write r with its entry's links re-rooted (see above). */
+static int write_linked(espi_writer *w, const espi_resource *r, const char *base,
+                        const char *sid, eg_err *err)
+{
+    if (!r->entry || !base[0]) return espi_writer_resource(w, r, err);
+    espi_entry *e = malloc(sizeof *e);
+    if (!e) return eg_errf(err, EG_ENOMEM, NULL, 0, 0, "out of memory");
+    *e = *r->entry;
+    rebase_href(e->self.href, base, sid);
+    rebase_href(e->up.href, base, sid);
+    for (int i = 0; i < e->n_related; i++) rebase_href(e->related[i].href, base, sid);
+    espi_resource copy = *r;
+    copy.entry = e;
+    int rc = espi_writer_resource(w, &copy, err);
+    free(e);
+    return rc;
+}
+
+/* The resource base this request's links use: origin + prefix + R. */
+static void call_base(const api_call *c, char out[ESPI_URI_MAX])
+{
+    const char *origin = http_req_origin(c->r);
+    snprintf(out, ESPI_URI_MAX, "%s%s", origin && origin[0] ? origin : "https://localhost:8443",
+             c->a->root);
+}
+
 /* ---- grant-scoped lookups on the api's connection ---------------------------- */
 
 typedef struct finder {
@@ -320,6 +378,7 @@ typedef struct finder {
     espi_writer *w;              /* write the match here, or NULL */
     int found;
     char id[ESPI_ID_MAX];
+    const char *base, *sid;      /* link re-rooting */
 } finder;
 
 static int finder_cb(void *ctx, const espi_resource *r, eg_err *err)
@@ -329,7 +388,7 @@ static int finder_cb(void *ctx, const espi_resource *r, eg_err *err)
     if (!r->entry || !id_matches(r->entry, f->want)) return 0;
     f->found = 1;
     snprintf(f->id, sizeof f->id, "%s", r->entry->id);
-    if (f->w && (rc = espi_writer_resource(f->w, r, err))) return rc;
+    if (f->w && (rc = write_linked(f->w, r, f->base, f->sid, err))) return rc;
     return EG_ESTOP;
 }
 
@@ -341,7 +400,9 @@ static int find_scoped(api_call *c, espi_resource_type kind, const char *up, con
 {
     store_query q;
     store_narrow n = {kind, mr};
-    finder f = {want, w, 0, ""};
+    char base[ESPI_URI_MAX];
+    call_base(c, base);
+    finder f = {want, w, 0, "", base, c->g.subscription_id};
     store_query_init(&q);
     q.customer = c->g.customer_id;
     q.usage_point = up;
@@ -377,7 +438,9 @@ typedef struct api_stream {
     char customer[OAUTH_ID_MAX], up[ESPI_ID_MAX], mr[ESPI_ID_MAX];
     espi_feed_head head_entry;
     char (*customers)[OAUTH_ID_MAX];
+    char (*sids)[OAUTH_ID_MAX];  /* JOB_BULK: each customer's subscription */
     size_t n_customers, cap_customers;
+    char base[ESPI_URI_MAX], sid[OAUTH_ID_MAX]; /* link re-rooting */
     /* worker state */
     espi_writer *w;
     long seen, sent;
@@ -436,7 +499,7 @@ static int feed_cb(void *ctx, const espi_resource *r, eg_err *err)
 {
     api_stream *st = ctx;
     if (stopped(st)) return EG_ESTOP;
-    return espi_writer_resource(st->w, r, err);
+    return write_linked(st->w, r, st->base, st->sid, err);
 }
 
 static uint64_t fnv1a(const char *s)
@@ -488,7 +551,7 @@ static int bulk_cb(void *ctx, const espi_resource *r, eg_err *err)
     }
     if (++st->seen < st->q.start_index) return 0;
     st->sent++;
-    return espi_writer_resource(st->w, r, err);
+    return write_linked(st->w, r, st->base, st->sid, err);
 }
 
 static int run_bulk(api_stream *st, store *s)
@@ -502,6 +565,7 @@ static int run_bulk(api_stream *st, store *s)
         if ((rc = store_customer_exists(s, st->customers[i], &exists, &st->err)) || !exists)
             continue;
         q.customer = st->customers[i];
+        snprintf(st->sid, sizeof st->sid, "%s", st->sids[i]);
         rc = store_select(s, &q, NULL, bulk_cb, st, &st->err);
     }
     if (!rc && stopped(st)) rc = EG_ESTOP;
@@ -571,6 +635,7 @@ static void stream_free(api_stream *st)
 {
     free(st->ring);
     free(st->customers);
+    free(st->sids);
     free(st->shared);
     pthread_cond_destroy(&st->cv);
     pthread_mutex_destroy(&st->mu);
@@ -605,6 +670,8 @@ static api_stream *stream_new(api_call *c, job_kind kind)
     st->q = c->q;
     st->q.customer = NULL;
     st->q.usage_point = NULL;
+    call_base(c, st->base);
+    snprintf(st->sid, sizeof st->sid, "%s", c->g.subscription_id);
     return st;
 }
 
@@ -812,14 +879,17 @@ static void serve_authorizations(api_call *c)
 static int bulk_add(void *p, const char *customer_id, const char *subscription_id)
 {
     api_stream *st = p;
-    (void)subscription_id;
     if (st->n_customers == st->cap_customers) {
         size_t cap = st->cap_customers ? st->cap_customers * 2 : 16;
         char(*v)[OAUTH_ID_MAX] = realloc(st->customers, cap * sizeof *v);
         if (!v) return EG_ENOMEM;
         st->customers = v;
+        char(*w)[OAUTH_ID_MAX] = realloc(st->sids, cap * sizeof *w);
+        if (!w) return EG_ENOMEM;
+        st->sids = w;
         st->cap_customers = cap;
     }
+    snprintf(st->sids[st->n_customers], OAUTH_ID_MAX, "%s", subscription_id ? subscription_id : "");
     snprintf(st->customers[st->n_customers++], OAUTH_ID_MAX, "%s", customer_id);
     return 0;
 }
