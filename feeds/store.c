@@ -341,6 +341,8 @@ static int put_resource(importer *im, const espi_resource *r)
     if ((rc = find_row(im, im->st[ST_RES_FIND], &found, &rid, &old_hash, &old_upd))) return rc;
     put_kind k = decide(found, old_hash, old_upd, hash, e->updated, im->now, &upd);
     count(im, k);
+    if ((k == PUT_INSERT || k == PUT_REPLACE) && im->o && im->o->changed)
+        im->o->changed(im->o->ctx, up_self);
     if (k == PUT_SAME || k == PUT_STALE) {
         if (r->type == ESPI_RES_USAGE_POINT && im->cid != ESPI_NONE) {
             s->ops->bind_i64(im->st[ST_UP_CUST], 1, rid);
@@ -387,6 +389,7 @@ static int series_for(importer *im, const espi_entry *e, int64_t *sid)
     store *s = im->s;
     char href[ESPI_URI_MAX], up_self[ESPI_URI_MAX];
     int rc;
+    *sid = 0;
     series_href_of(e, href, sizeof href);
     if (im->series_sid && strcmp(href, im->series_href) == 0) {
         *sid = im->series_sid;
@@ -452,6 +455,11 @@ static int put_block(importer *im, const espi_resource *r)
     put_kind k = decide(found, old_hash, old_upd, hash, e->updated, im->now, &upd);
     count(im, k);
     if (k == PUT_SAME || k == PUT_STALE) return 0;
+    if (im->o && im->o->changed) {
+        char up_self[ESPI_URI_MAX];
+        up_self_of(im->series_href, up_self, sizeof up_self);
+        im->o->changed(im->o->ctx, up_self);
+    }
     store_stmt *st = im->st[k == PUT_INSERT ? ST_BLK_INS : ST_BLK_UPD];
     s->ops->bind_i64(st, 1, sid);
     s->ops->bind_blob(st, 2, id, idlen);
@@ -1370,4 +1378,53 @@ int store_customer_exists(store *s, const char *id, int *exists, eg_err *err)
     s->ops->rollback(s);
     if (!rc) *exists = cid != ESPI_NONE;
     return rc;
+}
+
+/* ---- small lookups for the server and the import hooks -------------------- */
+
+int store_meta_get(store *s, const char *key, char *out, size_t size, eg_err *err)
+{
+    store_stmt *st = NULL;
+    int rc = prep(s, "SELECT value FROM meta WHERE key = ?1", 0, &st, err);
+    out[0] = '\0';
+    if (rc) return rc;
+    s->ops->bind_text(st, 1, key);
+    rc = s->ops->step(st, err);
+    if (rc == 1) snprintf(out, size, "%s", s->ops->col_text(st, 0));
+    s->ops->finalize(st);
+    return rc < 0 ? rc : 0;
+}
+
+int store_meta_set(store *s, const char *key, const char *value, eg_err *err)
+{
+    store_stmt *st = NULL;
+    int rc = s->ops->begin(s, 1, err);
+    if (rc) return rc;
+    rc = prep(s, "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE"
+                 " SET value = excluded.value", 0, &st, err);
+    if (!rc) {
+        s->ops->bind_text(st, 1, key);
+        s->ops->bind_text(st, 2, value);
+        rc = s->ops->step(st, err);
+        if (rc > 0) rc = 0;
+    }
+    s->ops->finalize(st);
+    if (rc) s->ops->rollback(s);
+    else rc = s->ops->commit(s, err);
+    return rc;
+}
+
+int store_usage_point_customer(store *s, const char *up_self, char *out, size_t size,
+                               eg_err *err)
+{
+    store_stmt *st = NULL;
+    int rc = prep(s, "SELECT c.ext_id FROM resource r JOIN customer c ON c.cid = r.customer"
+                     " WHERE r.kind = 1 AND r.self_href = ?1", 0, &st, err);
+    out[0] = '\0';
+    if (rc) return rc;
+    s->ops->bind_text(st, 1, up_self);
+    rc = s->ops->step(st, err);
+    if (rc == 1) snprintf(out, size, "%s", s->ops->col_text(st, 0));
+    s->ops->finalize(st);
+    return rc < 0 ? rc : 0;
 }

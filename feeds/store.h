@@ -113,6 +113,10 @@ typedef struct store_import_opts {
     espi_diag_cb diag;           /* validation findings, may be NULL */
     void (*progress)(void *ctx, unsigned long long bytes);
     void *ctx;
+    /* Called (inside the import, may be NULL) for every entry inserted or
+     * replaced, with the self href of the UsagePoint it belongs to ("" when
+     * unknown): who to notify once the import has committed. */
+    void (*changed)(void *ctx, const char *usage_point_self);
 } store_import_opts;
 
 typedef struct store_import_result {
@@ -211,5 +215,16 @@ int store_select_narrow(store *s, const store_query *q, const store_narrow *n,
 /* *exists = 1 when a retail customer with this id is stored.  Returns 0 or
  * a database error. */
 int store_customer_exists(store *s, const char *id, int *exists, eg_err *err);
+
+/* ---- small lookups -------------------------------------------------------- */
+
+/* The store's settings table: value of key into out ("" when unset). */
+int store_meta_get(store *s, const char *key, char *out, size_t size, eg_err *err);
+/* Set key to value in its own write transaction. */
+int store_meta_set(store *s, const char *key, const char *value, eg_err *err);
+/* The retail customer (ext id) owning the UsagePoint with this self href;
+ * "" when it has none or is not stored. */
+int store_usage_point_customer(store *s, const char *up_self, char *out, size_t size,
+                               eg_err *err);
 
 #endif

@@ -431,7 +431,7 @@ static void test_store_invalid_feed_is_rejected_whole(void **state)
     spit(bad, p, n);
     free(p);
     diag_count dc = {0};
-    store_import_opts o = {NULL, count_diag, NULL, &dc};
+    store_import_opts o = {.diag = count_diag, .ctx = &dc};
     eg_err err;
     assert_int_equal(store_import_file(s, bad, &o, &r, &err), EG_EINVALID);
     assert_int_equal(r.rejected, 1);
@@ -499,7 +499,7 @@ static void test_store_customer_owns_usage_points(void **state)
     store *s = open_ok(e);
     assert_int_equal(store_customer_add(s, "c-1", "Alice", &err), 0);
     assert_int_equal(store_customer_add(s, "c-1", "Again", &err), EG_EUSAGE);
-    store_import_opts o = {"c-1", NULL, NULL, NULL};
+    store_import_opts o = {.customer = "c-1"};
     store_import_result r;
     assert_int_equal(store_import_file(s, a, &o, &r, &err), 0);
     o.customer = "nobody";
