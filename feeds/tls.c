@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 /* The last OpenSSL error as text ("" when none), and clear the queue. */
 static const char *ossl_reason(char *buf, size_t size)
@@ -109,6 +110,13 @@ SSL_CTX *tls_server_ctx_new(const char *cert_file, const char *key_file, eg_err 
         goto done;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+            rc = eg_errf(err, EG_ECONFIG, key_file, 0, 0,
+                         "private key does not match the certificate in %s (%s); give the "
+                         "key that was made with that certificate",
+                         cert_file, ossl_reason(why, sizeof why));
+            goto done;
+        }
         rc = eg_errf(err, EG_ECONFIG, key_file, 0, 0,
                      "not a usable PEM private key (%s); expected an unencrypted key, "
                      "e.g. certs/dev/server.key",
