@@ -778,6 +778,52 @@ static void test_server_stop_from_another_thread_ends_run(void **state)
     server_free(r.sv);
 }
 
+typedef struct fetch {
+    int port;
+    got g;
+    long status;
+    CURLcode rc;
+} fetch;
+
+static void *fetch_stream(void *arg)
+{
+    fetch *f = arg;
+    CURL *c = client();
+    f->g.check_stream = 1;
+    f->g.seed = 2463534242u;
+    f->rc = request(c, f->port, "/stream", &f->g, &f->status);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+static void test_stop_lets_an_in_flight_stream_finish(void **state)
+{
+    (void)state;
+    server_opts o;
+    running r;
+    opts_for_test(&o);
+    start(&r, &o);
+    static fetch f;
+    memset(&f, 0, sizeof f);
+    f.port = server_port(r.sv);
+    pthread_t th;
+    pthread_create(&th, NULL, fetch_stream, &f);
+    usleep(150000); /* the stream is under way */
+    server_stop(r.sv);
+    pthread_join(th, NULL);
+    pthread_join(r.th, NULL);
+    assert_int_equal(f.rc, CURLE_OK);
+    assert_int_equal(f.g.total, STREAM_TOTAL);
+    assert_int_equal(f.g.mismatches, 0);
+    /* and the listener is closed */
+    CURL *c = client();
+    got g = {0};
+    long status;
+    assert_int_not_equal(request(c, f.port, "/hello", &g, &status), CURLE_OK);
+    curl_easy_cleanup(c);
+    server_free(r.sv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -792,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_connection_cap_refuses_the_next_one),
         cmocka_unit_test(test_access_log_has_a_line_per_request_without_query),
         cmocka_unit_test(test_server_stop_from_another_thread_ends_run),
+        cmocka_unit_test(test_stop_lets_an_in_flight_stream_finish),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
