@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "cmd_store.h"
+#include "announce.h"
 #include "edi867_out.h"
 #include "store.h"
 #include "writer.h"
@@ -102,7 +103,14 @@ static int open_store(const char *url, store **s)
 typedef struct import_print {
     const char *name;
     long max, shown, hidden;
+    announce *news;              /* usage points that changed: notify their subscriptions */
 } import_print;
+
+static void import_changed(void *p, const char *usage_point_self)
+{
+    import_print *ip = p;
+    if (ip->news) announce_changed(ip->news, usage_point_self);
+}
 
 static void import_diag(void *p, const espi_diag *d)
 {
@@ -134,11 +142,12 @@ static double seconds_since(const struct timespec *t0)
 static int import_one(store *s, const char *path, const char *customer, long max_errors,
                       int quiet)
 {
-    import_print ip = {path, max_errors, 0, 0};
-    store_import_opts o = {customer, import_diag, import_progress, &ip};
+    import_print ip = {path, max_errors, 0, 0, announce_new()};
+    store_import_opts o = {customer, import_diag, import_progress, &ip, import_changed};
     store_import_result r;
     struct timespec t0;
     eg_err err;
+    int status = EG_EXIT_OK;
     eg_err_clear(&err);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = store_import_file(s, path, &o, &r, &err);
@@ -146,19 +155,38 @@ static int import_one(store *s, const char *path, const char *customer, long max
     cli_progress_done();
     if (ip.hidden) printf("%s: %ld more findings not shown\n", path, ip.hidden);
     if (rc && !(rc == EG_EDATA && r.rejected)) {
-        int status = cli_report(&err);
-        return status;
+        status = cli_report(&err);
+        goto done;
     }
     if (rc) {
         printf("%s: REJECTED (not well-formed XML); the store is unchanged\n", path);
-        return EG_EXIT_DATAERR;
+        status = EG_EXIT_DATAERR;
+        goto done;
     }
     if (!quiet)
         printf("%s: stored: %ld entries, %lld readings (%ld new, %ld replaced, %ld unchanged, "
                "%ld stale, %ld ignored, %ld warnings) in %.2f s, %.0f readings/s\n",
                path, r.entries, r.readings, r.inserted, r.replaced, r.unchanged, r.stale,
                r.ignored, r.warnings, secs, secs > 0 ? (double)r.readings / secs : 0.0);
-    return EG_EXIT_OK;
+    if (r.inserted || r.replaced) {
+        /* the import has committed; tell subscribed third parties (queued,
+         * durable; `espigate serve` delivers).  A failure here loses no data:
+         * the feed is stored, and the message says so. */
+        long queued = 0;
+        if (!ip.news) {
+            fprintf(stderr, "espigate import: %s: stored, but out of memory for notifications\n",
+                    path);
+        } else if (announce_send(ip.news, s, &queued, &err)) {
+            fprintf(stderr, "espigate import: %s: stored, but notifications were not queued: "
+                            "%s\n", path, err.msg);
+        } else if (queued && !quiet) {
+            printf("%s: %ld notification%s queued for subscribed third parties\n", path, queued,
+                   queued == 1 ? "" : "s");
+        }
+    }
+done:
+    announce_free(ip.news);
+    return status;
 }
 
 int cmd_import(int argc, char **argv)

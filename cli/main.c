@@ -9,6 +9,7 @@
 #include "cmd_client.h"
 #include "cmd_pull.h"
 #include "cmd_render.h"
+#include "cmd_serve.h"
 #include "cmd_store.h"
 
 typedef struct command {
@@ -28,6 +29,7 @@ static const command commands[] = {
     {"member", cmd_member, "add, list or remove retail customers' logins for the consent page"},
     {"pull", cmd_pull, "fetch your data from a co-op portal (SmartHub) and translate it"},
     {"render", cmd_render, "show a feed as a self-contained HTML page, or its readings as CSV"},
+    {"serve", cmd_serve, "run the Connect-My-Data Data Custodian over HTTPS (OAuth, ESPI REST)"},
     {"synth", cmd_synth, "write a synthetic Green Button feed (tests, benchmarks)"},
     {"translate", cmd_translate, "turn co-op data (SMT, SmartHub, Opower, bills) into Green Button feeds"},
 };
