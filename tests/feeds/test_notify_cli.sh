@@ -15,7 +15,7 @@ DB="sqlite:$TMP/n.db"
 mkdir "$TMP/rcv"
 python3 "$ESPIGATE_SRC/tests/feeds/notify_receiver.py" "$TMP/rcv" --plain &
 RPID=$!
-trap 'kill $RPID 2>/dev/null; wait $RPID 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill $RPID 2>/dev/null || true; wait $RPID 2>/dev/null || true; rm -rf "$TMP"' EXIT
 for _ in $(seq 100); do [ -f "$TMP/rcv/port" ] && break; sleep 0.1; done
 PORT=$(cat "$TMP/rcv/port")
 URI="http://127.0.0.1:$PORT/notify"
