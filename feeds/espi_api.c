@@ -441,6 +441,7 @@ typedef struct api_stream {
     char (*sids)[OAUTH_ID_MAX];  /* JOB_BULK: each customer's subscription */
     size_t n_customers, cap_customers;
     char base[ESPI_URI_MAX], sid[OAUTH_ID_MAX]; /* link re-rooting */
+    char self_url[ESPI_URI_MAX];     /* the request's own URL: the feed's self link */
     /* worker state */
     espi_writer *w;
     long seen, sent;
@@ -492,7 +493,10 @@ static int stopped(api_stream *st)
 static int export_head_cb(void *ctx, const espi_feed_head *h, eg_err *err)
 {
     api_stream *st = ctx;
-    return espi_writer_begin_feed(st->w, h, err);
+    espi_feed_head head = *h;       /* the stored head, but this URL as its self */
+    snprintf(head.self.rel, sizeof head.self.rel, "self");
+    snprintf(head.self.href, sizeof head.self.href, "%s", st->self_url);
+    return espi_writer_begin_feed(st->w, &head, err);
 }
 
 static int feed_cb(void *ctx, const espi_resource *r, eg_err *err)
@@ -602,6 +606,12 @@ static void *stream_main(void *p)
         st->w = NULL;
     }
     store_close(s);
+    if (rc && rc != EG_ESTOP) {
+        /* the status line is gone; the operator still has to learn why */
+        char msg[EG_ERR_MSG_MAX + 64];
+        fprintf(stderr, "espigate serve: a streamed response was cut: %s\n",
+                eg_err_format(&st->err, msg, sizeof msg));
+    }
     pthread_mutex_lock(&st->mu);
     st->finished = 1;
     st->failed = rc != 0;
@@ -672,6 +682,9 @@ static api_stream *stream_new(api_call *c, job_kind kind)
     st->q.usage_point = NULL;
     call_base(c, st->base);
     snprintf(st->sid, sizeof st->sid, "%s", c->g.subscription_id);
+    const char *origin = http_req_origin(c->r);
+    snprintf(st->self_url, sizeof st->self_url, "%s%s",
+             origin && origin[0] ? origin : "https://localhost:8443", http_req_path(c->r));
     return st;
 }
 

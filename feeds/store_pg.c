@@ -375,6 +375,13 @@ static const store_ops pg_ops = {
     pg_integrity, pg_close,
 };
 
+/* Server NOTICEs ("relation ... already exists, skipping") are not for users. */
+static void quiet_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 int store_pg_connect(store *s, const char *conninfo, eg_err *err)
 {
     pg_conn *pc = calloc(1, sizeof *pc);
@@ -392,6 +399,7 @@ int store_pg_connect(store *s, const char *conninfo, eg_err *err)
         free(pc);
         return rc;
     }
+    PQsetNoticeProcessor(pc->c, quiet_notice, NULL);
     s->ops = &pg_ops;
     s->impl = pc;
     return 0;

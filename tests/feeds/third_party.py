@@ -101,7 +101,11 @@ def main():
     for opt in ("base", "ca", "client-id", "client-secret", "redirect-uri", "scope", "login",
                 "password"):
         ap.add_argument("--" + opt, required=True)
+    ap.add_argument("--print-token", action="store_true",
+                    help="only get a grant (consent + code + PKCE) and print the token JSON")
     o = ap.parse_args()
+    if o.print_token:
+        return print_token(o)
     token_url = o.base + "/oauth/token"
     revoke_url = o.base + "/oauth/revoke"
     basic = HTTPBasicAuth(o.client_id, o.client_secret)
@@ -109,10 +113,12 @@ def main():
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
     app = OAuth2Session(o.client_id, redirect_uri=o.redirect_uri, scope=[o.scope])
+    app.trust_env = False
     url, state = app.authorization_url(o.base + "/oauth/authorize",
                                        code_challenge=challenge.decode(),
                                        code_challenge_method="S256")
     member = requests.Session()
+    member.trust_env = False     # REQUESTS_CA_BUNDLE would override verify
     member.verify = o.ca
     got = consent(member, url, o.login, o.password)
     if got is None:
@@ -144,6 +150,7 @@ def main():
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
     app = OAuth2Session(o.client_id, redirect_uri=o.redirect_uri, scope=[o.scope])
+    app.trust_env = False
     url, state = app.authorization_url(o.base + "/oauth/authorize",
                                        code_challenge=challenge.decode(),
                                        code_challenge_method="S256")
@@ -189,6 +196,33 @@ def main():
           feed.status_code == 401 and "Bearer" in feed.headers.get("WWW-Authenticate", ""),
           f"{feed.status_code} {feed.headers}")
     return finish()
+
+
+def grant(o):
+    """Consent as the member and trade the code: the token response."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    app = OAuth2Session(o.client_id, redirect_uri=o.redirect_uri, scope=[o.scope])
+    app.trust_env = False
+    url, _ = app.authorization_url(o.base + "/oauth/authorize", code_challenge=challenge.decode(),
+                                   code_challenge_method="S256")
+    member = requests.Session()
+    member.trust_env = False
+    member.verify = o.ca
+    resp, _ = consent(member, url, o.login, o.password)
+    return app.fetch_token(o.base + "/oauth/token", authorization_response=resp.headers["Location"],
+                           auth=HTTPBasicAuth(o.client_id, o.client_secret),
+                           code_verifier=verifier, verify=o.ca)
+
+
+def print_token(o):
+    global passed
+    import json
+    sys.stdout = sys.stderr      # consent()'s check lines go to stderr
+    token = grant(o)
+    sys.stdout = sys.__stdout__
+    print(json.dumps(dict(token)))
+    return 0 if failed == 0 else 1
 
 
 def finish():
