@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_audit.h"
 #include "cmd_pull.h"
 #include "cmd_render.h"
 #include "cmd_store.h"
@@ -23,6 +24,7 @@ static const command commands[] = {
     {"export", cmd_export, "write stored data back as a Green Button feed"},
     {"customer", cmd_customer, "add or list retail customers in a store"},
     {"db", cmd_db, "check a store's integrity"},
+    {"audit", cmd_audit, "check a Data Custodian's conformance (TLS, OAuth, ESPI resources)"},
     {"pull", cmd_pull, "fetch your data from a co-op portal (SmartHub) and translate it"},
     {"render", cmd_render, "show a feed as a self-contained HTML page, or its readings as CSV"},
     {"synth", cmd_synth, "write a synthetic Green Button feed (tests, benchmarks)"},
