@@ -285,6 +285,7 @@ typedef struct fetch {
     char excerpt[320];
     int tls_version;           /* SSL_version() of the connection, 0 unknown */
     unsigned long long cap;
+    CURL *curl;                /* for the TLS session while headers arrive */
 } fetch;
 
 typedef struct request {
@@ -329,6 +330,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
     size_t len = size * n;
     if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {   /* a new response (after 100) */
         f->ctype[0] = f->www_auth[0] = '\0';
+        /* the TLS session is reachable only while the connection is in use */
+        const struct curl_tlssessioninfo *ti = NULL;
+        if (!f->tls_version && curl_easy_getinfo(f->curl, CURLINFO_TLS_SSL_PTR, &ti) == CURLE_OK &&
+            ti && ti->backend == CURLSSLBACKEND_OPENSSL && ti->internals)
+            f->tls_version = SSL_version((const SSL *)ti->internals);
         return len;
     }
     header_value(f->ctype, sizeof f->ctype, p, len, "Content-Type");
@@ -381,6 +387,7 @@ static int fetch_do(audit *a, fetch *f, const request *q)
     if (a->o.progress) a->o.progress(a->o.progress_ctx, a->requests, q->method, q->url);
 
     CURL *h = a->curl;
+    f->curl = h;
     struct curl_slist *hdr = NULL;
     char authz[1200];
     curl_easy_reset(h);
@@ -432,10 +439,6 @@ static int fetch_do(audit *a, fetch *f, const request *q)
     f->cc = curl_easy_perform(h);
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    const struct curl_tlssessioninfo *ti = NULL;
-    if (curl_easy_getinfo(h, CURLINFO_TLS_SSL_PTR, &ti) == CURLE_OK && ti &&
-        ti->backend == CURLSSLBACKEND_OPENSSL && ti->internals)
-        f->tls_version = SSL_version((const SSL *)ti->internals);
     curl_slist_free_all(hdr);
     if (!f->error[0] && f->cc != CURLE_OK)
         snprintf(f->error, sizeof f->error, "%s", curl_easy_strerror(f->cc));
@@ -514,7 +517,14 @@ static void validate_body(audit *a, fetch *f)
 {
     if (!f->body || f->overflow) return;
     rewind(f->body);
-    espi_validate_opts vo = {ESPI_LEVEL_FULL, NULL, NULL, 0};
+    /* A single GET is part of a subscription: references into the rest of
+     * it are checked over HTTP (AUD-LINK-001), not inside this one body.
+     * Batch feeds are whole documents and get every rule. */
+    static const char *const partial[] = {"LINK-004", "LINK-006", "LINK-007",
+                                          "LINK-008", "LINK-010", "RT-005"};
+    int whole = strstr(f->url, "/Batch/") != NULL;
+    espi_validate_opts vo = {ESPI_LEVEL_FULL, NULL, whole ? NULL : partial,
+                             whole ? 0 : (int)(sizeof partial / sizeof partial[0])};
     espi_validate_result res;
     vstate v;
     memset(&v, 0, sizeof v);
