@@ -193,13 +193,38 @@ static void skip(audit *a, const char *id, const char *why)
     if (r && !r->skip_reason[0]) snprintf(r->skip_reason, sizeof r->skip_reason, "%s", why);
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+                 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (!len || len > n || (len == 2 && p[0] < 0xc2)) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    return len;
+}
+
+/* Copy at most len bytes of server text for evidence: control characters
+ * become spaces and bytes that are not UTF-8 become '?', so every report
+ * format stays valid whatever the server sent. */
 static void copy_clean(char *dst, size_t cap, const char *src, size_t len)
 {
-    size_t j = 0;
-    for (size_t i = 0; i < len && j + 1 < cap; i++) {
-        unsigned char c = (unsigned char)src[i];
-        if (c == '\0') break;
-        dst[j++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    const unsigned char *p = (const unsigned char *)src;
+    size_t i = 0, j = 0;
+    while (i < len && p[i] && j + 1 < cap) {
+        size_t n = utf8_len(p + i, len - i);
+        if (n == 0) {
+            dst[j++] = '?';
+            i++;
+        } else if (n == 1) {
+            dst[j++] = (p[i] < 0x20 || p[i] == 0x7f) ? ' ' : (char)p[i];
+            i++;
+        } else {
+            if (j + n + 1 > cap) break;
+            memcpy(dst + j, p + i, n);
+            i += n;
+            j += n;
+        }
     }
     dst[j] = '\0';
 }
@@ -465,6 +490,8 @@ static int fetch_do(audit *a, fetch *f, const request *q)
     }
     f->status = 0;
     if (q->old_tls) return -1;   /* the TLS 1.0/1.1 probe is expected to fail */
+    if (f->cc == CURLE_PEER_FAILED_VERIFICATION || f->cc == CURLE_SSL_ISSUER_ERROR)
+        return -1;               /* the certificate: AUD-TLS-002's business */
     check(a, "AUD-HTTP-001", 0, f->method, f->url, (int)code, f->excerpt,
           "no complete HTTP response: %s (curl %d)", f->error, (int)f->cc);
     if (++a->streak >= AUDIT_MAX_TRANSPORT_FAILURES && !a->stopped) {
@@ -1137,7 +1164,7 @@ static void paging_check(audit *a, const scan *full)
 {
     long n = full->n_entries, k = n >= 3 ? (n + 2) / 3 : 1, got_total = 0;
     int ok = 1;
-    char url[AUDIT_URL_MAX + 64], why[256] = "";
+    char url[AUDIT_URL_MAX + 64], why[400] = "";
     for (long start = 1; start <= n + 1 && ok; start += k) {
         urlf(url, sizeof url, "%s%smax-results=%ld&start-index=%ld", a->collection,
                  strchr(a->collection, '?') ? "&" : "?", k, start);
