@@ -262,10 +262,13 @@ static void check(audit *a, const char *id, int ok, const char *method, const ch
     snprintf(e->url, sizeof e->url, "%s", url ? url : "");
     e->status = status;
     if (excerpt) copy_clean(e->excerpt, sizeof e->excerpt, excerpt, strlen(excerpt));
+    char note_raw[sizeof e->note];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->note, sizeof e->note, fmt, ap);
+    vsnprintf(note_raw, sizeof note_raw, fmt, ap);
     va_end(ap);
+    /* notes quote validator messages and curl errors: clean them too */
+    copy_clean(e->note, sizeof e->note, note_raw, strlen(note_raw));
 }
 
 /* snprintf for URLs: a URL longer than cap is cut (and then simply does

@@ -53,6 +53,8 @@ if [ -z "$FAILED" ]; then ok "clean fake: no rule failed"; else not_ok "clean fa
 SKIPPED=$(python3 -c 'import json,sys; print(" ".join(r["id"] for r in json.load(open(sys.argv[1]))["rules"] if r["status"]!="pass"))' "$TMP/out.none")
 if [ -z "$SKIPPED" ]; then ok "clean fake: every rule passed (none skipped)"
 else not_ok "clean fake: every rule passed (none skipped)" "not passed: $SKIPPED"; fi
+MISSING=$(python3 -c 'import json,sys; d=open(sys.argv[2]).read(); print(" ".join(r["id"] for r in json.load(open(sys.argv[1]))["rules"] if "| "+r["id"]+" |" not in d))' "$TMP/out.none" "$ESPIGATE_SRC/docs/rules.md")
+if [ -z "$MISSING" ]; then ok "every AUD rule is in docs/rules.md"; else not_ok "every AUD rule is in docs/rules.md" "missing: $MISSING"; fi
 # junit and html from the same server
 audit junit -f junit -o "$TMP/report.xml"
 if xmllint --noout "$TMP/report.xml" 2>"$TMP/xl"; then ok "junit report is well-formed"; else not_ok "junit report is well-formed" "$(cat "$TMP/xl")"; fi
@@ -67,13 +69,17 @@ expect_match "text report ends with the summary" "$(tail -1 "$TMP/out.text")" '^
 stop_fake
 
 # 2. each fault fails exactly its rules
+# 100 MB; ASan keeps up to 256 MB of freed memory in quarantine, so a sanitizer build
+# gets more room (its own allocations are what is measured, not the body)
+MEM_LIMIT=102400
+case "$(ldd "$E" 2>/dev/null)" in *libasan*) MEM_LIMIT=409600 ;; esac
 while IFS='|' read -r mode want; do
   start_fake "$mode"
   audit "$mode" -f json
   expect_rc "$mode: exit 65" 65
   if [ "$FAILED" = "$want" ]; then ok "$mode: fails exactly [$want]"
   else not_ok "$mode: fails exactly [$want]" "failed: [$FAILED]"; fi
-  if [ "$MEM" -lt 102400 ]; then ok "$mode: memory ${MEM} KB < 100 MB"; else not_ok "$mode: memory ${MEM} KB < 100 MB"; fi
+  if [ "$MEM" -lt "$MEM_LIMIT" ]; then ok "$mode: memory ${MEM} KB < $MEM_LIMIT KB"; else not_ok "$mode: memory ${MEM} KB < $MEM_LIMIT KB"; fi
   expect_match "$mode: done in bounded time (${SECS} s)" "$SECS" '^([0-9]|1[0-9])\.'
   stop_fake
 done <<'EOF'
