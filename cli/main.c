@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cmd_client.h"
 #include "cmd_notify.h"
+#include "cmd_audit.h"
 #include "cmd_pull.h"
 #include "cmd_render.h"
 #include "cmd_serve.h"
@@ -29,6 +30,7 @@ static const command commands[] = {
     {"client", cmd_client, "register, list or remove third-party applications (OAuth clients)"},
     {"member", cmd_member, "add, list or remove retail customers' logins for the consent page"},
     {"notify", cmd_notify, "list, send and retry ESPI notifications to third parties"},
+    {"audit", cmd_audit, "check a Data Custodian's conformance (TLS, OAuth, ESPI resources)"},
     {"pull", cmd_pull, "fetch your data from a co-op portal (SmartHub) and translate it"},
     {"render", cmd_render, "show a feed as a self-contained HTML page, or its readings as CSV"},
     {"serve", cmd_serve, "run the Connect-My-Data Data Custodian over HTTPS (OAuth, ESPI REST)"},
