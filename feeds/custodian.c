@@ -525,6 +525,12 @@ int cd_app_info(store *s, const char *resource_base, const char *id, espi_entry 
     snprintf(e->up.href, sizeof e->up.href, "%s/ApplicationInformation", base);
     espi_application_information_init(out);
     out->data_custodian_application_status = ESPI_DC_APP_PRODUCTION;
+    /* required by the schema; the secret itself exists only at registration
+     * (`espigate client add` shows it once, the store keeps a hash) */
+    copy(out->data_custodian_id, sizeof out->data_custodian_id, "espigate");
+    copy(out->client_secret, sizeof out->client_secret,
+         "(shown once at registration; stored only as a hash)");
+    copy(out->software_id, sizeof out->software_id, a->name);
     copy(out->third_party_notify_uri, sizeof out->third_party_notify_uri, a->notify_uri);
     snprintf(out->authorization_server_uri, ESPI_URI_MAX, "%s/oauth", root);
     snprintf(out->authorization_server_authorization_endpoint, ESPI_URI_MAX, "%s/oauth/authorize",

@@ -51,7 +51,7 @@ struct espi_api {
 typedef enum route_id {
     RT_BATCH_SUB, RT_BATCH_SUB_UP, RT_BULK, RT_UP_LIST, RT_UP_ONE, RT_MR_LIST, RT_MR_ONE,
     RT_IB_LIST, RT_IB_ONE, RT_US_LIST, RT_US_ONE, RT_PQ_LIST, RT_PQ_ONE, RT_LTP_LIST,
-    RT_LTP_ONE, RT_RT_LIST, RT_RT_ONE, RT_STATUS, RT_APP, RT_AUTH_LIST, RT_AUTH_ONE
+    RT_LTP_ONE, RT_RT_LIST, RT_RT_ONE, RT_STATUS, RT_APP, RT_APP_LIST, RT_AUTH_LIST, RT_AUTH_ONE
 } route_id;
 
 #define ANY_GRANT 0
@@ -97,6 +97,8 @@ static const route routes[] = {
     {RT_STATUS, ANY_GRANT, ESPI_RES_SERVICE_STATUS, -1, -1, -1, -1, {"ReadServiceStatus"}},
     {RT_APP, CLIENT, ESPI_RES_APPLICATION_INFORMATION, -1, -1, -1, 1,
      {"ApplicationInformation", "*"}},
+    {RT_APP_LIST, CLIENT, ESPI_RES_APPLICATION_INFORMATION, -1, -1, -1, -1,
+     {"ApplicationInformation"}},
     {RT_AUTH_LIST, CLIENT, ESPI_RES_AUTHORIZATION, -1, -1, -1, -1, {"Authorization"}},
     {RT_AUTH_ONE, CLIENT, ESPI_RES_AUTHORIZATION, -1, -1, -1, 1, {"Authorization", "*"}},
 };
@@ -795,8 +797,10 @@ static void serve_app(api_call *c)
     espi_entry *e = NULL;
     espi_writer *w = NULL;
     membuf m = {NULL, 0, 0, API_ENTRY_MAX};
-    int rc = 0;
-    if (!c->a->o.app_info || strcmp(c->seg[c->rt->id], c->g.client_id) != 0) {
+    int rc = 0, list = c->rt->rid == RT_APP_LIST;
+    /* the entry's own id (its self link) or the client id; only one's own */
+    const char *want = list ? c->g.client_id : c->seg[c->rt->id];
+    if (!c->a->o.app_info) {
         send_404(c->rs);
         return;
     }
@@ -808,13 +812,23 @@ static void serve_app(api_call *c)
     }
     espi_application_information_init(ai);
     espi_entry_init(e);
-    rc = c->a->o.app_info(c->a->o.ctx, c->g.client_id, e, ai, &c->err);
+    rc = c->a->o.app_info(c->a->o.ctx, want, e, ai, &c->err);
     if (rc) goto done;
+    if (strcmp(ai->client_id, c->g.client_id) != 0) {
+        rc = EG_ENOINPUT; /* another client's: as if unknown */
+        goto done;
+    }
     if (!(w = espi_writer_open_io(membuf_write, &m, NULL, &c->err))) {
         rc = EG_ENOMEM;
         goto done;
     }
-    rc = espi_writer_application_information(w, e, ai, &c->err);
+    if (list) {
+        espi_feed_head h;
+        make_head(c, "ApplicationInformation", &h);
+        rc = espi_writer_begin_feed(w, &h, &c->err);
+    }
+    if (!rc) rc = espi_writer_application_information(w, e, ai, &c->err);
+    if (!rc && list) rc = espi_writer_end_feed(w, &c->err);
     if (!rc) rc = espi_writer_close(w, &c->err);
     else espi_writer_abort(w);
 done:
@@ -1004,7 +1018,8 @@ int espi_api_handle(void *api, const http_req *r, http_resp *rs)
     }
     switch (c->rt->rid) {
     case RT_STATUS: serve_status(c); break;
-    case RT_APP: serve_app(c); break;
+    case RT_APP:
+    case RT_APP_LIST: serve_app(c); break;
     case RT_AUTH_LIST:
     case RT_AUTH_ONE: serve_authorizations(c); break;
     case RT_BULK: serve_bulk(c); break;

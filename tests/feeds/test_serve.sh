@@ -151,6 +151,20 @@ done
   not_ok "links resolve" "$bad of $n failed"
 [ "$leak" = 0 ] && ok "none of them answers another subscription's token" || not_ok "cross-subscription leak" "$leak"
 
+# our own server passes the full conformance audit (espigate audit, issue 7)
+run "$E" audit --base-url "$BASE/DataCustodian" --client-id "$CLIENT_ID" --client-secret "$SECRET" \
+  --token "$AA" --ca-file "$CA" --format json -o "$TMP/audit.json"
+if [ "$RC" -eq 0 ]; then
+  ok "espigate audit of our own server: every rule passes"
+else
+  not_ok "espigate audit of our own server (exit $RC)" "$($PY -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+for r in d.get("rules", []):
+    if r.get("status") != "pass": print(r.get("id"), r.get("status"), str(r.get("evidence"))[:300])' "$TMP/audit.json" 2>&1 | head -20)"
+fi
+skipped=$($PY -c 'import json,sys; print(sum(1 for r in json.load(open(sys.argv[1]))["rules"] if r["status"]=="skipped"))' "$TMP/audit.json" 2>/dev/null || echo "?")
+[ "$skipped" = 0 ] && ok "no audit rule skipped" || not_ok "audit rules skipped: $skipped"
+
 # notifications: new data for alice -> a BatchList to the app
 "$E" synth --usage-points 1 --days 2 -o "$TMP/new.xml"
 run "$E" import --db "$DB" --customer alice "$TMP/new.xml"
