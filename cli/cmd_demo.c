@@ -6,13 +6,18 @@
  * validates each feed with our schema and rules -- and with the official
  * ESPI 4.0 XSD when ../shared is beside the checkout -- and writes one
  * larger synthetic feed as well.  It ends with a table of what was made and
- * what to try next.  As the store and the server land, this grows into
+ * what to try next.  Then it stores every valid feed (SQLite, OUT/demo.db,
+ * for one demo retail customer), registers a demo member login and a demo
+ * third-party application, makes development TLS certificates
+ * (certs/make-dev-certs.sh) and runs the Data Custodian (`espigate serve`)
+ * on https://localhost:8443, printing the URL and the demo credentials:
  * translate -> validate -> store -> serve.
  *
  * The demo drives the real commands (cmd_translate) rather than a copy of
  * their logic, so what it shows is exactly what a user gets by hand. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,24 +25,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+#include <time.h>
+
 #include "cli.h"
+#include "cmd_serve.h"
+#include "custodian.h"
+#include "store.h"
 #include "synth.h"
 #include "validate.h"
 #include "writer.h"
 
 static const char demo_help[] =
-    "Usage: espigate demo [--out DIR] [--samples DIR] [--xsd PATH]\n"
+    "Usage: espigate demo [--out DIR] [--samples DIR] [--xsd PATH] [--listen ADDR] [--no-serve]\n"
     "\n"
-    "Translate every shipped source sample (samples/smt, smarthub, opower, coop-bill, xlsx)\n"
-    "into Green Button feeds under DIR (default: out), validate each with espigate's schema\n"
-    "and rules, and with the official ESPI 4.0 XSD when found (default:\n"
+    "Translate every shipped source sample (samples/smt, smarthub, opower, coop-bill, xlsx,\n"
+    "edi867) into Green Button feeds under DIR (default: out), validate each with espigate's\n"
+    "schema and rules, and with the official ESPI 4.0 XSD when found (default:\n"
     "../shared/espi/schemas/espi-4.0/feed.xsd), write a synthetic month of data too, and\n"
-    "print what was made and what to try next.\n"
+    "print what was made.  Then store every valid feed in DIR/demo.db (SQLite, made anew),\n"
+    "for one demo retail customer, register a demo member login and a demo third-party\n"
+    "application, make development certificates (certs/make-dev-certs.sh certs/dev) and run\n"
+    "the Connect-My-Data Data Custodian over HTTPS, printing its URL and the credentials.\n"
+    "Stop the server with Ctrl-C.\n"
     "\n"
     "Options:\n"
     "  -o, --out DIR       where to write (created if missing)\n"
     "  -s, --samples DIR   the samples folder (default: samples)\n"
     "  -x, --xsd PATH      official XSD file to validate against as well\n"
+    "  -l, --listen ADDR   where the server listens (default 127.0.0.1:8443)\n"
+    "      --no-serve      stop after storing: no certificates, no server\n"
     "  -h, --help          this help\n"
     "\n"
     "Exit status: 0 when every sample translated to a valid feed, 65 otherwise.\n";
@@ -55,11 +72,14 @@ static const struct demo_source {
     {"opower", "America/New_York", "Opower CSV"},
     {"coop-bill", "America/Chicago", "co-op bills"},
     {"xlsx", "America/Chicago", "Excel interval exports"},
+    {"edi867", "America/Chicago", "EDI X12 867 usage"},
 };
 
 typedef struct demo_totals {
     int feeds, valid;
     long readings, errors, warnings;
+    char *valid_paths[MAX_FILES * 8];    /* what step 3 stores */
+    int n_valid_paths;
 } demo_totals;
 
 typedef struct demo_diag { long shown; } demo_diag;
@@ -97,6 +117,8 @@ static void check_feed(const char *path, const char *xsd, demo_totals *t)
     t->readings += r.interval_readings;
     t->errors += r.errors;
     t->warnings += r.warnings;
+    if (ok && t->n_valid_paths < (int)(sizeof t->valid_paths / sizeof t->valid_paths[0]))
+        t->valid_paths[t->n_valid_paths++] = strdup(path);
     printf("    %-64s %s: %ld entries, %ld readings, %ld errors, %ld warnings\n", path,
            ok ? "valid" : "INVALID", r.entries, r.interval_readings, r.errors, r.warnings);
 }
@@ -106,7 +128,7 @@ static int is_input(const char *name)
     size_t n = strlen(name);
     if (name[0] == '.') return 0;
     if (n > 13 && strcmp(name + n - 13, ".expected.xml") == 0) return 0;
-    if (n > 3 && strcmp(name + n - 3, ".md") == 0) return 0;
+    if (n > 3 && (strcmp(name + n - 3, ".md") == 0 || strcmp(name + n - 3, ".py") == 0)) return 0;
     if (n > 4 && strcmp(name + n - 4, ".xml") == 0) return 0;
     return 1;
 }
@@ -220,21 +242,132 @@ static int write_synthetic(const char *path, eg_err *err)
     return espi_writer_close(w, err);
 }
 
+#define DEMO_CUSTOMER "member-1001"
+#define DEMO_LOGIN "demo"
+#define DEMO_PASSWORD "greenbutton-demo"
+#define DEMO_SCOPE "FB=1_3_4_5_8_12_13_14_15_16_39;IntervalDuration=900_3600_86400;" \
+                   "BlockDuration=daily;HistoryLength=13"
+#define DEMO_CALLBACK "/demo/callback" /* answered by serve's front page */
+#define DEMO_VERIFIER "espigate-demo-verifier-0123456789-0123456789-0123456789"
+
+/* 3. every valid feed into a fresh SQLite store for the demo customer. */
+static int demo_store(const char *out, const demo_totals *t, char *url, size_t size,
+                      long *stored)
+{
+    char path[PATH_MAX_DEMO];
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    store *s = NULL;
+    eg_err err;
+    eg_err_clear(&err);
+    *stored = 0;
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/demo.db%s", out, suffix[i]);
+        unlink(path);
+    }
+    snprintf(url, size, "sqlite:%s/demo.db", out);
+    int rc = store_open(url, &s, &err);
+    if (!rc) rc = store_customer_add(s, DEMO_CUSTOMER, "Demo Member", &err);
+    for (int i = 0; !rc && i < t->n_valid_paths; i++) {
+        store_import_opts o = {.customer = DEMO_CUSTOMER};
+        store_import_result r;
+        rc = store_import_file(s, t->valid_paths[i], &o, &r, &err);
+        if (!rc) *stored += r.readings;
+    }
+    store_close(s);
+    return rc ? cli_report(&err) : 0;
+}
+
+/* Run certs/make-dev-certs.sh DIR; 0 when the certificate is there. */
+static int demo_certs(const char *dir)
+{
+    if (access("certs/make-dev-certs.sh", R_OK) != 0) {
+        fprintf(stderr, "espigate demo: certs/make-dev-certs.sh not found: run the demo from "
+                        "the espigate checkout (./run.sh demo)\n");
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) dup2(devnull, 1);
+        execlp("bash", "bash", "certs/make-dev-certs.sh", dir, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "espigate demo: certs/make-dev-certs.sh failed (is openssl installed?)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* 4. the demo member and third-party application; prints the credentials. */
+static int demo_custodian(const char *url, const char *base)
+{
+    store *s = NULL;
+    eg_err err;
+    eg_err_clear(&err);
+    cd_app *app = calloc(1, sizeof *app);
+    char secret[CD_SECRET_MAX], challenge[48], redirect[400];
+    snprintf(redirect, sizeof redirect, "%s" DEMO_CALLBACK, base);
+    int rc = app ? store_open(url, &s, &err) : eg_errf(&err, EG_ENOMEM, NULL, 0, 0, "out of memory");
+    if (!rc) rc = cd_init(s, &err);
+    if (!rc) rc = cd_member_set(s, DEMO_LOGIN, DEMO_CUSTOMER, DEMO_PASSWORD, (int64_t)time(NULL), &err);
+    if (!rc) {
+        snprintf(app->name, sizeof app->name, "Demo Third Party");
+        snprintf(app->redirect_uri[0], sizeof app->redirect_uri[0], "%s", redirect);
+        app->n_redirect_uri = 1;
+        snprintf(app->scope[0], sizeof app->scope[0], "%s", DEMO_SCOPE);
+        app->n_scope = 1;
+        rc = cd_app_add(s, app, (int64_t)time(NULL), secret, &err);
+    }
+    store_close(s);
+    if (rc) {
+        free(app);
+        return cli_report(&err);
+    }
+    cd_pkce_s256(DEMO_VERIFIER, challenge);
+    printf("\n4. the Data Custodian's demo accounts (store %s)\n", url);
+    printf("   member (consent page login):  %s / %s   (retail customer %s)\n", DEMO_LOGIN,
+           DEMO_PASSWORD, DEMO_CUSTOMER);
+    printf("   third-party application:      client_id     %s\n", app->client_id);
+    printf("                                 client_secret %s\n", secret);
+    printf("\n   Try it (in another terminal; the certificate is signed by the development CA\n"
+           "   certs/dev/ca.pem, so the browser warns once):\n");
+    printf("   a) the member approves in a browser:\n"
+           "      %s/DataCustodian/oauth/authorize?response_type=code&client_id=%s"
+           "&redirect_uri=%s&state=demo&code_challenge=%s&code_challenge_method=S256\n",
+           base, app->client_id, redirect, challenge);
+    printf("      (the browser then lands on %s, which shows the code)\n", redirect);
+    printf("   b) the app trades the code for a token:\n"
+           "      curl --cacert certs/dev/ca.pem -u '%s:%s' -d grant_type=authorization_code \\\n"
+           "           -d code=CODE -d redirect_uri=%s -d code_verifier=%s \\\n"
+           "           %s/DataCustodian/oauth/token\n",
+           app->client_id, secret, redirect, DEMO_VERIFIER, base);
+    printf("   c) and reads the member's data from the resourceURI it got:\n"
+           "      curl --cacert certs/dev/ca.pem -H 'Authorization: Bearer TOKEN' RESOURCE_URI\n");
+    free(app);
+    return 0;
+}
+
 int cmd_demo(int argc, char **argv)
 {
     static const struct option longopts[] = {{"out", required_argument, NULL, 'o'},
                                              {"samples", required_argument, NULL, 's'},
                                              {"xsd", required_argument, NULL, 'x'},
+                                             {"listen", required_argument, NULL, 'l'},
+                                             {"no-serve", no_argument, NULL, 'n'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    const char *out = "out", *xsd = NULL, *samples = "samples";
-    int c;
+    const char *out = "out", *xsd = NULL, *samples = "samples", *listen = "127.0.0.1:8443";
+    int c, serve = 1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:s:x:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:s:x:l:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 's': samples = optarg; break;
         case 'x': xsd = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'n': serve = 0; break;
         case 'h': fputs(demo_help, stdout); return EG_EXIT_OK;
         default: return cli_usage_error("demo", "unknown option");
         }
@@ -246,7 +379,8 @@ int cmd_demo(int argc, char **argv)
     eg_err_clear(&err);
     if (make_dir(out, &err)) return cli_report(&err);
 
-    demo_totals t = {0};
+    demo_totals t;
+    memset(&t, 0, sizeof t);
     int failed = 0;
     printf("espigate demo\n\n1. translate the shipped samples and validate each feed: espigate "
            "schema + rules%s\n",
@@ -265,11 +399,35 @@ int cmd_demo(int argc, char **argv)
 
     printf("\n%d feeds, %d valid, %ld interval readings, %ld errors, %ld warnings\n", t.feeds,
            t.valid, t.readings, t.errors, t.warnings);
-    printf("\nNext:\n"
-           "   build/cli/espigate translate --summary --tz America/Chicago samples/smt/*.csv\n"
-           "   build/cli/espigate validate --format json %s\n"
-           "   build/cli/espigate render %s -o %s/synthetic-month.html\n"
-           "   build/cli/espigate validate ../shared/espi/samples/*.xml     # real utilities' files\n",
-           path, path, out);
-    return failed || t.valid != t.feeds ? EG_EXIT_DATAERR : EG_EXIT_OK;
+    int status = failed || t.valid != t.feeds ? EG_EXIT_DATAERR : EG_EXIT_OK;
+
+    char url[PATH_MAX_DEMO + 16];
+    long stored = 0;
+    printf("\n3. store the valid feeds (import: validated again, one transaction each)\n");
+    int st = demo_store(out, &t, url, sizeof url, &stored);
+    for (int i = 0; i < t.n_valid_paths; i++) free(t.valid_paths[i]);
+    if (st) return st;
+    printf("   %s: %d feeds, %ld interval readings for retail customer %s\n", url,
+           t.n_valid_paths, stored, DEMO_CUSTOMER);
+    if (!serve || status != EG_EXIT_OK) {
+        printf("\nNext:\n"
+               "   build/cli/espigate translate --summary --tz America/Chicago samples/smt/*.csv\n"
+               "   build/cli/espigate render %s -o %s/synthetic-month.html\n"
+               "   build/cli/espigate export --db %s --customer %s | head\n"
+               "   build/cli/espigate validate ../shared/espi/samples/*.xml     # real utilities' files\n",
+               path, out, url, DEMO_CUSTOMER);
+        return status;
+    }
+
+    char base[300];
+    const char *colon = strrchr(listen, ':');
+    snprintf(base, sizeof base, "https://localhost:%s", colon ? colon + 1 : "8443");
+    if (demo_certs("certs/dev")) return EG_EXIT_CONFIG;
+    if ((st = demo_custodian(url, base))) return st;
+    printf("\n5. the Data Custodian (espigate serve); stop it with Ctrl-C\n");
+    fflush(stdout);
+    char a0[] = "serve", a1[] = "--db", a3[] = "--listen", a5[] = "--base-url", a7[] = "--cert",
+         a8[] = "certs/dev/server.pem", a9[] = "--key", a10[] = "certs/dev/server.key";
+    char *sargv[] = {a0, a1, url, a3, (char *)listen, a5, base, a7, a8, a9, a10, NULL};
+    return cmd_serve(11, sargv);
 }

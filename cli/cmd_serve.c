@@ -148,10 +148,36 @@ static int bulk_customers_cb(void *ctx, const char *client_id,
 
 /* ---- a front page for people ------------------------------------------- */
 
+/* GET /demo/callback: where `espigate demo`'s third party is sent back; it
+ * shows the code so a person trying the flow by hand can copy it. */
+static int demo_callback(http_resp *rs, const http_req *r)
+{
+    const char *code = http_req_query(r, "code"), *error = http_req_query(r, "error");
+    char safe[200];
+    size_t n = 0;
+    for (const char *p = code ? code : error ? error : ""; *p && n + 1 < sizeof safe; p++)
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.' || *p == '~')
+            safe[n++] = *p;
+    safe[n] = '\0';
+    http_resp_header(rs, "Content-Type", "text/html; charset=utf-8");
+    http_resp_header(rs, "Content-Security-Policy", "default-src 'none'");
+    http_resp_header(rs, "Cache-Control", "no-store");
+    http_resp_printf(rs,
+                     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                     "<title>Demo third party</title></head><body><h1>Back at the demo third "
+                     "party</h1>\n<p>%s: <code>%s</code></p>\n<p>Trade the code for a token "
+                     "within a minute (step b printed by <code>espigate demo</code>).</p>"
+                     "</body></html>\n",
+                     code ? "Authorization code" : "Error", safe);
+    return 1;
+}
+
 static int front_page(void *ctx, const http_req *r, http_resp *rs)
 {
     serve_ctx *sc = ctx;
     const char *p = http_req_path(r);
+    if (strcmp(p, "/demo/callback") == 0) return demo_callback(rs, r);
     if (strcmp(p, "/") != 0 && strcmp(p, PREFIX) != 0 && strcmp(p, PREFIX "/") != 0) return 0;
     if (strcmp(http_req_method(r), "GET") != 0 && strcmp(http_req_method(r), "HEAD") != 0) {
         http_resp_status(rs, 405);

@@ -84,7 +84,7 @@ run "$ESPIGATE" validate --xsd "$TMP/nowhere" "$TMP/ok.xml"
 expect_rc "--xsd to a missing path exits 64" 64
 
 # demo: the main job on the shipped samples
-run "$ESPIGATE" demo --out "$TMP/demo" --samples "$ESPIGATE_SRC/samples"
+run "$ESPIGATE" demo --no-serve --out "$TMP/demo" --samples "$ESPIGATE_SRC/samples"
 expect_rc "demo translates and validates every shipped sample" 0
 expect_match "demo translated the SMT samples" "$OUT" 'smt/IntervalData_2023-11-04_2023-11-06_fall_dst\.xml +valid'
 expect_no_match "demo reports no invalid feed" "$OUT" 'INVALID|FAILED'
