@@ -531,6 +531,15 @@ int cd_app_info(store *s, const char *resource_base, const char *id, espi_entry 
     copy(out->client_secret, sizeof out->client_secret,
          "(shown once at registration; stored only as a hash)");
     copy(out->software_id, sizeof out->software_id, a->name);
+    copy(out->software_version, sizeof out->software_version, "1");
+    /* RFC 7592's client configuration endpoint is this resource itself; no
+     * registration access token is issued (client_credentials reads it) */
+    copy(out->registration_client_uri, sizeof out->registration_client_uri, e->self.href);
+    copy(out->registration_access_token, sizeof out->registration_access_token,
+         "(none issued: read this resource with a client_credentials token)");
+    if (!out->third_party_notify_uri[0]) /* required by the schema; none registered */
+        copy(out->third_party_notify_uri, sizeof out->third_party_notify_uri,
+             "urn:espigate:no-notify-uri-registered");
     copy(out->third_party_notify_uri, sizeof out->third_party_notify_uri, a->notify_uri);
     snprintf(out->authorization_server_uri, ESPI_URI_MAX, "%s/oauth", root);
     snprintf(out->authorization_server_authorization_endpoint, ESPI_URI_MAX, "%s/oauth/authorize",
