@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "oauth.h"
 #include "server.h"
+#include "serve_member.h"
 #include "store.h"
 
 static const char serve_help[] =
@@ -38,6 +39,7 @@ static const char serve_help[] =
     "store's feeds, and notifications to third parties when new data is imported.\n"
     "\n"
     "Endpoints (under BASE/DataCustodian):\n"
+    "  member                                         a member's own data as a page (login)\n"
     "  oauth/authorize, oauth/token, oauth/revoke     OAuth 2.0 (code + PKCE S256, refresh,\n"
     "                                                 client_credentials, RFC 7009)\n"
     "  espi/1_1/resource/...                          ESPI resources (Batch/Subscription,\n"
@@ -197,8 +199,9 @@ static int front_page(void *ctx, const http_req *r, http_resp *rs)
                      "<tr><th scope=\"row\">Token</th><td>%s/oauth/token</td></tr>\n"
                      "<tr><th scope=\"row\">Revocation</th><td>%s/oauth/revoke</td></tr>\n"
                      "<tr><th scope=\"row\">Resources</th><td>%s</td></tr>\n"
-                     "</table></body></html>\n",
-                     ESPIGATE_VERSION, PREFIX, PREFIX, PREFIX, sc->resource_base);
+                     "</table>\n<p><a href=\"%s/member\">Members: see your own data</a></p>"
+                     "</body></html>\n",
+                     ESPIGATE_VERSION, PREFIX, PREFIX, PREFIX, sc->resource_base, PREFIX);
     return 1;
 }
 
@@ -386,7 +389,9 @@ int cmd_serve(int argc, char **argv)
         goto fail;
     }
 
+    member_page mp = {sc.s, PREFIX};
     if (server_add_handler(sv, front_page, &sc) || server_add_handler(sv, oauth_handle, sc.oauth) ||
+        server_add_handler(sv, member_page_handle, &mp) ||
         server_add_handler(sv, espi_api_handle, api) ||
         server_add_timer(sv, (double)o.notify_interval, kick_notify, nw)) {
         rc = eg_errf(&err, EG_ENOMEM, NULL, 0, 0, "out of memory");

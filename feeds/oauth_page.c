@@ -257,6 +257,17 @@ void oauth_page_consent(http_resp *rs, int status, const oauth_page_args *a)
                          desc);
         free(desc);
     }
+    /* a preview of what would be shared: the member's own data page, which
+     * shows exactly the account's usage points (what a Subscription covers) */
+    char preview[512];
+    const char *tail = strstr(a->action, "/oauth/authorize");
+    snprintf(preview, sizeof preview, "%.*s/member",
+             tail ? (int)(tail - a->action) : 0, a->action);
+    http_resp_printf(rs,
+                     "<p><a id=\"preview\" href=\"%s\" target=\"_blank\" rel=\"noopener\">"
+                     "Preview the data that would be shared</a> (your data page, in a new "
+                     "tab).</p>\n",
+                     esc(preview, title, sizeof title));
     http_resp_printf(rs,
                      "<p>You can withdraw this permission at any time.</p>\n"
                      "<form method=\"post\" action=\"%s\">\n",

@@ -61,6 +61,7 @@ try {
   check('page has a title, a language and a heading', facts.title && facts.lang && facts.h1, JSON.stringify(facts).slice(0, 200));
   check('every visible input has a label', facts.unlabelled === 0, `${facts.unlabelled} unlabelled`);
   check('the page says which Function Blocks are asked for', /Function Block 1\b.*Usage Data Common/s.test(facts.text), facts.text.slice(0, 300));
+  check('the page links to a preview of the data', await page.locator('a#preview').count() === 1);
   check('the page says the interval and history asked for', /15 minutes/.test(facts.text) && /History/i.test(facts.text), facts.text.slice(0, 300));
   await page.screenshot({ path: shot, fullPage: true });
 

@@ -61,4 +61,11 @@ tok=$(curl -s --cacert "$TMP/certs/ca.pem" -u "$CID:$SEC" --data-urlencode grant
         --data-urlencode "code=$code" --data-urlencode "redirect_uri=$REDIRECT" \
         --data-urlencode "code_verifier=$VERIFIER" "https://localhost:$PORT/DataCustodian/oauth/token")
 expect_match "the browser's code buys an access token with PKCE" "$tok" '"access_token"'
+
+# the member's own data page (the consent page's preview link)
+set +e
+CHROMIUM="$CHROMIUM" NODE_PATH="$ESPIGATE_SRC/node_modules" node "$ESPIGATE_SRC/tests/feeds/member.mjs" \
+  "https://localhost:$PORT/DataCustodian/member" alice alice-pw-1 "$art/member.png" | tee "$TMP/member.out"
+set -e
+grep -q '^not ok' "$TMP/member.out" && not_ok "member data page in headless Chromium" || ok "member data page in headless Chromium"
 finish
