@@ -97,7 +97,7 @@ int cmd_audit(int argc, char **argv)
     audit_opts_init(&o);
     audit_format fmt = AUDIT_FMT_TEXT;
     const char *output = NULL;
-    unsigned long long n;
+    unsigned long long n = 0;
     int c, status = EG_EXIT_OK, curl_up = 0;
     audit *a = NULL;
     FILE *out = NULL;
