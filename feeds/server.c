@@ -33,6 +33,28 @@
  * close callback).  done() must make sure no thread calls http_resp_wake()
  * after it returns (join the worker), because the response goes with it.
  *
+ * Ending a stream is the delicate part.  evhttp_send_reply_end() queues the
+ * last chunk and makes evhttp_send_done() the connection's write callback;
+ * evhttp_send_done() declares the response written and disables EV_WRITE
+ * (evhttp_start_read_) -- whatever is still in the output buffer then stays
+ * there until a timer cuts the connection.  bufferevent_openssl runs its
+ * write callback DEFERRED (do_write schedules it whenever the output fell to
+ * the low watermark) and does not look at the buffer again when it finally
+ * runs.  So if the producer finishes from the wake event while such a
+ * callback is pending (scheduled when the buffer dipped below STREAM_LOW,
+ * before the wake added more), evhttp_send_done runs with bytes unsent: the
+ * client gets a truncated body although the access log says complete.
+ * Hence the rules:
+ *   - evhttp_send_reply_end() is called only from inside the write callback
+ *     (stream_drained: no other write callback can be pending there) and
+ *     only when the output buffer is empty; when the producer says done
+ *     elsewhere, the stream drops the low watermark to 0 and waits for that
+ *     callback (or triggers it, deferred, when the buffer is already empty);
+ *   - the status line is sent with the first chunk (evhttp_send_reply_start
+ *     is deferred), so once anything is on the wire the write callback is
+ *     ours; a stream that ends before its first byte gets status line and
+ *     last chunk at once (nothing of it was written: no callback is stale).
+ *
  * Limits left to evhttp: head size (400, close), body size (413, close),
  * malformed request lines (400).  Those answers come from libevent and are
  * not in the access log. */
@@ -106,6 +128,8 @@ struct stream {
     http_resp *rs;
     struct event *ev;           /* made active by http_resp_wake() */
     int waiting;                /* producer said HTTP_PRODUCE_WAIT */
+    int started;                /* status line sent (with the first chunk) */
+    int eof;                    /* producer said done: end once drained */
     int busy;                   /* inside stream_pump */
     int closed;                 /* free when no longer busy */
 };
@@ -381,13 +405,15 @@ static void free_ref(const void *data, size_t len, void *extra)
     free((void *)data);
 }
 
-static void stream_pump(stream *st);
+static void stream_pump(stream *st, int in_writecb);
 
+/* The connection's write callback while a stream is sending (deferred by
+ * bufferevent_openssl, possibly stale: the buffer may have grown since). */
 static void stream_drained(struct evhttp_connection *evcon, void *arg)
 {
     stream *st = arg;
     (void)evcon;
-    if (!st->waiting) stream_pump(st);
+    if (!st->waiting || st->eof) stream_pump(st, 1);
 }
 
 static void stream_event_cb(evutil_socket_t fd, short what, void *arg)
@@ -395,7 +421,7 @@ static void stream_event_cb(evutil_socket_t fd, short what, void *arg)
     stream *st = arg;
     (void)fd, (void)what;
     st->waiting = 0;
-    stream_pump(st);
+    stream_pump(st, 0);
 }
 
 /* http_resp_wake() lands here, from any thread. */
@@ -405,8 +431,9 @@ static void stream_wake(void *arg)
     event_active(st->ev, EV_READ, 0);
 }
 
-/* Producer said done: finish the chunked reply; evhttp logs it through
- * on_complete once the last byte is written. */
+/* Producer said done and everything before is written (see "Ending a
+ * stream" above for when this may be called): finish the chunked reply;
+ * evhttp logs it through on_complete once the last chunk is written. */
 static void stream_finish(stream *st)
 {
     conn *c = st->c;
@@ -415,6 +442,7 @@ static void stream_finish(stream *st)
     st->req = NULL;
     c->stream = NULL;
     st->closed = 1;
+    if (!st->started) evhttp_send_reply_start(req, c->status, NULL); /* empty body */
     evhttp_send_reply_end(req);
 }
 
@@ -431,19 +459,27 @@ static int stream_send(stream *st, char *body, size_t n)
         if (chunk) evbuffer_free(chunk);
         return -1;
     }
+    if (!st->started) { /* status line and headers go with the first chunk */
+        evhttp_send_reply_start(st->req, st->c->status, NULL);
+        st->started = 1;
+    }
     evhttp_send_reply_chunk_with_cb(st->req, chunk, stream_drained, st);
     evbuffer_free(chunk);
     st->c->bytes += n;
     return 0;
 }
 
-static void stream_pump(stream *st)
+/* Call the producer while the output holds less than STREAM_HIGH; end the
+ * stream once it said done and the output is empty.  in_writecb: called
+ * from the write callback (stream_drained), the only place where ending is
+ * safe once bytes were sent. */
+static void stream_pump(stream *st, int in_writecb)
 {
     if (st->closed || st->busy || !st->req) return;
     st->busy = 1;
     struct evbuffer *out = bufferevent_get_output(st->c->bev);
     int calls = 0;
-    while (!st->closed && evbuffer_get_length(out) < STREAM_HIGH) {
+    while (!st->closed && !st->eof && evbuffer_get_length(out) < STREAM_HIGH) {
         if (calls++ == PUMP_MAX_CALLS) { /* let other connections run */
             event_active(st->ev, EV_READ, 0);
             break;
@@ -458,14 +494,21 @@ static void stream_pump(stream *st)
             st->waiting = 1;
             break;
         }
-        if (rc == 0) {
-            stream_finish(st);
+        if (rc == 0) { /* the write callback must now wait for an empty buffer */
+            st->eof = 1;
+            bufferevent_setwatermark(st->c->bev, EV_WRITE, 0, 0);
             break;
         }
         /* -1 or nonsense: a chunked reply cannot change its status; cut */
         st->waiting = 1;
         conn_cut(st->c);
         break;
+    }
+    if (st->eof && !st->closed) {
+        if (!st->started || (in_writecb && evbuffer_get_length(out) == 0)) stream_finish(st);
+        else if (evbuffer_get_length(out) == 0) /* no write left to call us back */
+            bufferevent_trigger(st->c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
+        /* else: the write callback comes when the last byte has been written */
     }
     st->busy = 0;
     if (st->closed) stream_release(st);
@@ -575,8 +618,7 @@ static void start_stream(conn *c, struct evhttp_request *req, http_resp *rs, int
     http_resp_set_waker(rs, stream_wake, st);
     put_headers(c->sv, req, rs);
     bufferevent_setwatermark(c->bev, EV_WRITE, STREAM_LOW, 0);
-    evhttp_send_reply_start(req, status, NULL);
-    stream_pump(st);
+    stream_pump(st, 0); /* evhttp_send_reply_start comes with the first chunk */
 }
 
 /* Response fully written (evhttp_send_done). */
