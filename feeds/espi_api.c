@@ -49,7 +49,7 @@ struct espi_api {
 /* ---- routes ---------------------------------------------------------------- */
 
 typedef enum route_id {
-    RT_BATCH_SUB, RT_BATCH_SUB_UP, RT_BULK, RT_UP_LIST, RT_UP_ONE, RT_MR_LIST, RT_MR_ONE,
+    RT_BATCH_SUB, RT_BATCH_SUB_UP, RT_BATCH_RC, RT_BULK, RT_UP_LIST, RT_UP_ONE, RT_MR_LIST, RT_MR_ONE,
     RT_IB_LIST, RT_IB_ONE, RT_US_LIST, RT_US_ONE, RT_PQ_LIST, RT_PQ_ONE, RT_LTP_LIST,
     RT_LTP_ONE, RT_RT_LIST, RT_RT_ONE, RT_STATUS, RT_APP, RT_APP_LIST, RT_AUTH_LIST, RT_AUTH_ONE
 } route_id;
@@ -74,6 +74,9 @@ static const route routes[] = {
     {RT_BATCH_SUB, CUST, ESPI_RES_UNKNOWN, 2, -1, -1, -1, {"Batch", "Subscription", "*"}},
     {RT_BATCH_SUB_UP, CUST, ESPI_RES_UNKNOWN, 2, 4, -1, -1,
      {"Batch", "Subscription", "*", "UsagePoint", "*"}},
+    /* the retail customer's own data: the same entries as its Subscription
+     * (espigate stores usage data, not the customer-namespace resources) */
+    {RT_BATCH_RC, CUST, ESPI_RES_UNKNOWN, -1, -1, -1, -1, {"Batch", "RetailCustomer", "*"}},
     {RT_BULK, CLIENT, ESPI_RES_UNKNOWN, -1, -1, -1, 2, {"Batch", "Bulk", "*"}},
     {RT_UP_LIST, CUST, ESPI_RES_USAGE_POINT, 1, -1, -1, -1, {"Subscription", "*", "UsagePoint"}},
     {RT_UP_ONE, CUST, ESPI_RES_USAGE_POINT, 1, -1, -1, 3, {SUB_UP}},
@@ -746,7 +749,8 @@ static void serve_customer(api_call *c)
     char up[ESPI_ID_MAX] = "", mr[ESPI_ID_MAX] = "";
     int found = 0, rc = 0;
     if (!c->g.customer_id[0] || !c->g.subscription_id[0] ||
-        (rt->sid >= 0 && strcasecmp(c->seg[rt->sid], c->g.subscription_id) != 0)) {
+        (rt->sid >= 0 && strcasecmp(c->seg[rt->sid], c->g.subscription_id) != 0) ||
+        (rt->rid == RT_BATCH_RC && strcmp(c->seg[2], c->g.customer_id) != 0)) {
         send_404(c->rs);
         return;
     }
@@ -766,7 +770,8 @@ static void serve_customer(api_call *c)
         serve_entry(c, up[0] ? up : NULL, mr[0] ? mr : NULL, c->seg[rt->id]);
         return;
     }
-    api_stream *st = stream_new(c, rt->rid == RT_BATCH_SUB || rt->rid == RT_BATCH_SUB_UP
+    api_stream *st = stream_new(c, rt->rid == RT_BATCH_SUB || rt->rid == RT_BATCH_SUB_UP ||
+                                           rt->rid == RT_BATCH_RC
                                        ? JOB_EXPORT : JOB_FEED);
     if (!st) {
         rc = EG_ENOMEM;

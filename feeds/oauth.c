@@ -535,6 +535,11 @@ static void token_ok(oauth *a, http_resp *rs, const char *access, const char *re
     snprintf(uri, sizeof uri, "%s/Authorization/%s", a->base, az->id);
     http_resp_printf(rs, ",\"authorizationURI\":");
     json_str(rs, uri);
+    if (az->customer[0]) { /* the member's own data, ESPI's customerResourceURI */
+        snprintf(uri, sizeof uri, "%s/Batch/RetailCustomer/%s", a->base, az->customer);
+        http_resp_printf(rs, ",\"customerResourceURI\":");
+        json_str(rs, uri);
+    }
     http_resp_printf(rs, "}\n");
 }
 

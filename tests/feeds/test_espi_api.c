@@ -485,6 +485,11 @@ static void test_api_batch_subscription_streams_the_customers_export(void **stat
     assert_int_equal(x.by_type[ESPI_RES_INTERVAL_BLOCK], 2);
     x = expect_atom(e, R "/Batch/Subscription/" SID_B "/UsagePoint/" UP_B1, "tok-b", 5);
     assert_true(has_id(&x, UP_B1));
+    /* Batch/RetailCustomer: the member's own data, only with their grant */
+    x = expect_atom(e, R "/Batch/RetailCustomer/bob", "tok-b", 12);
+    assert_true(has_id(&x, UP_B1) && has_id(&x, UP_B2));
+    expect_hidden(e, R "/Batch/RetailCustomer/bob", "tok-a");
+    expect_hidden(e, R "/Batch/RetailCustomer/alice", "tok-b");
 }
 
 static void test_api_every_route_serves_the_grant(void **state)
