@@ -42,6 +42,12 @@ void cli_xml_escape(FILE *f, const char *s);
 void cli_progress(const char *label, unsigned long long bytes, unsigned long long total);
 void cli_progress_done(void);
 
+/* The store URL commands use without --db: $ESPIGATE_DB, else sqlite:espigate.db. */
+const char *cli_db_url(void);
+/* store_open() that reports a failure itself: 0, or the exit status. */
+struct store;
+int cli_store_open(const char *url, struct store **s);
+
 int cmd_validate(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_synth(int argc, char **argv);

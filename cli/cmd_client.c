@@ -60,22 +60,19 @@ static const char member_help[] =
 
 enum { OPT_NAME = 256, OPT_REDIRECT, OPT_NOTIFY, OPT_SCOPE, OPT_CUSTOMER, OPT_LOGIN, OPT_PWFILE };
 
-static const char *default_url(void)
-{
-    const char *env = getenv("ESPIGATE_DB");
-    return env && *env ? env : STORE_DEFAULT_URL;
-}
-
+/* The store with the custodian tables in place. */
 static int open_store(const char *url, store **s)
 {
     eg_err err;
     eg_err_clear(&err);
-    int rc = store_open(url, s, &err);
-    if (!rc && (rc = cd_init(*s, &err))) {
+    int rc = cli_store_open(url, s);
+    if (rc) return rc;
+    if ((rc = cd_init(*s, &err))) {
         store_close(*s);
         *s = NULL;
+        return cli_report(&err);
     }
-    return rc ? cli_report(&err) : 0;
+    return 0;
 }
 
 /* ---- client ----------------------------------------------------------------- */
@@ -161,7 +158,7 @@ int cmd_client(int argc, char **argv)
         {"redirect-uri", required_argument, NULL, OPT_REDIRECT},
         {"notify-uri", required_argument, NULL, OPT_NOTIFY},
         {"scope", required_argument, NULL, OPT_SCOPE}, {NULL, 0, NULL, 0}};
-    const char *url = default_url();
+    const char *url = cli_db_url();
     cli_format fmt = CLI_FMT_TEXT;
     store *s = NULL;
     eg_err err;
@@ -325,7 +322,7 @@ int cmd_member(int argc, char **argv)
         {"login", required_argument, NULL, OPT_LOGIN},
         {"password-file", required_argument, NULL, OPT_PWFILE},
         {NULL, 0, NULL, 0}};
-    const char *url = default_url(), *customer = NULL, *login = NULL, *pwfile = NULL;
+    const char *url = cli_db_url(), *customer = NULL, *login = NULL, *pwfile = NULL;
     cli_format fmt = CLI_FMT_TEXT;
     store *s = NULL;
     eg_err err;

@@ -80,10 +80,9 @@ static int parse_args(int argc, char **argv, notify_args *a)
         {"batch", required_argument, NULL, O_BATCH},  {"max-attempts", required_argument, NULL, O_MAX},
         {"client", required_argument, NULL, O_CLIENT}, {"uri", required_argument, NULL, O_URI},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
-    const char *env = getenv("ESPIGATE_DB");
     int c, rc;
     memset(a, 0, sizeof *a);
-    a->url = env && *env ? env : STORE_DEFAULT_URL;
+    a->url = cli_db_url();
     a->fmt = CLI_FMT_TEXT;
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:f:h", longopts, NULL)) != -1) {

@@ -244,9 +244,8 @@ static int parse_args(int argc, char **argv, serve_opts *o)
         {"request-timeout", required_argument, NULL, O_RTO},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *env = getenv("ESPIGATE_DB");
     memset(o, 0, sizeof *o);
-    o->url = env && *env ? env : STORE_DEFAULT_URL;
+    o->url = cli_db_url();
     o->listen = "127.0.0.1:8443";
     o->notify_interval = 10;
     o->max_connections = 1024;

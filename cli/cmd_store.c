@@ -84,19 +84,6 @@ static const char db_help[] =
     "\n"
     "Exit status: 0 no damage, 65 damage found, 74 database error.\n";
 
-static const char *default_url(void)
-{
-    const char *env = getenv("ESPIGATE_DB");
-    return env && *env ? env : STORE_DEFAULT_URL;
-}
-
-static int open_store(const char *url, store **s)
-{
-    eg_err err;
-    eg_err_clear(&err);
-    int rc = store_open(url, s, &err);
-    return rc ? cli_report(&err) : 0;
-}
 
 /* ---- import ----------------------------------------------------------------- */
 
@@ -195,7 +182,7 @@ int cmd_import(int argc, char **argv)
         {"db", required_argument, NULL, 'd'},         {"customer", required_argument, NULL, 'c'},
         {"max-errors", required_argument, NULL, 'm'}, {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
-    const char *url = default_url(), *customer = NULL;
+    const char *url = cli_db_url(), *customer = NULL;
     long max_errors = 100;
     int quiet = 0, c, status = EG_EXIT_OK;
     store *s = NULL;
@@ -219,7 +206,7 @@ int cmd_import(int argc, char **argv)
         }
     }
     if (optind >= argc) return cli_usage_error("import", "no FEED given");
-    if ((status = open_store(url, &s))) return status;
+    if ((status = cli_store_open(url, &s))) return status;
     for (int i = optind; i < argc; i++) {
         int st = import_one(s, argv[i], customer, max_errors, quiet);
         if (st > status) status = st;
@@ -263,7 +250,7 @@ int cmd_export(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *url = default_url(), *out = "-";
+    const char *url = cli_db_url(), *out = "-";
     espi_writer_opts wo = {1};
     store_query q;
     store *s = NULL;
@@ -317,7 +304,7 @@ int cmd_export(int argc, char **argv)
                                argv[optind]);
     if (q.from != ESPI_NONE && q.to != ESPI_NONE && q.from >= q.to)
         return cli_usage_error("export", "--from must be before --to");
-    if ((rc = open_store(url, &s))) return rc;
+    if ((rc = cli_store_open(url, &s))) return rc;
     if (edi) {
         rc = edi867_export(s, &q, &eo, out, NULL, &err);
         goto done;
@@ -386,7 +373,7 @@ static int store_cmd_opts(const char *cmd, const char *help, int argc, char **ar
 
 int cmd_customer(int argc, char **argv)
 {
-    const char *url = default_url();
+    const char *url = cli_db_url();
     cli_format fmt = CLI_FMT_TEXT;
     store *s = NULL;
     eg_err err;
@@ -399,13 +386,13 @@ int cmd_customer(int argc, char **argv)
     if (strcmp(verb, "add") == 0) {
         if (nargs < 1 || nargs > 2)
             return cli_usage_error("customer", "'add' takes ID and an optional NAME");
-        if ((rc = open_store(url, &s))) return rc;
+        if ((rc = cli_store_open(url, &s))) return rc;
         rc = store_customer_add(s, argv[optind + 1], nargs == 2 ? argv[optind + 2] : "", &err);
         if (!rc) printf("customer %s added\n", argv[optind + 1]);
     } else if (strcmp(verb, "list") == 0) {
         list_ctx l = {fmt, 0};
         if (nargs) return cli_usage_error("customer", "'list' takes no arguments");
-        if ((rc = open_store(url, &s))) return rc;
+        if ((rc = cli_store_open(url, &s))) return rc;
         if (fmt == CLI_FMT_JSON) printf("[");
         rc = store_customer_list(s, print_customer, &l, &err);
         if (fmt == CLI_FMT_JSON) printf("%s]\n", l.n ? "\n" : "");
@@ -437,7 +424,7 @@ static void print_problem(void *p, const char *msg)
 
 int cmd_db(int argc, char **argv)
 {
-    const char *url = default_url();
+    const char *url = cli_db_url();
     cli_format fmt = CLI_FMT_TEXT;
     store *s = NULL;
     store_check_result r;
@@ -447,7 +434,7 @@ int cmd_db(int argc, char **argv)
     eg_err_clear(&err);
     if (optind >= argc || strcmp(argv[optind], "check") != 0 || optind + 1 != argc)
         return cli_usage_error("db", "the only subcommand is 'check'");
-    if ((rc = open_store(url, &s))) return rc;
+    if ((rc = cli_store_open(url, &s))) return rc;
     check_print cp = {fmt, 0};
     if (fmt == CLI_FMT_JSON) printf("{\n  \"messages\": [");
     rc = store_check(s, print_problem, &cp, &r, &err);

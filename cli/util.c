@@ -2,9 +2,12 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "store.h"
 
 int cli_parse_format(const char *s, unsigned allowed)
 {
@@ -96,4 +99,18 @@ void cli_progress_done(void)
 {
     if (progress_shown) fputs("\r\033[K", stderr);
     progress_shown = 0;
+}
+
+const char *cli_db_url(void)
+{
+    const char *env = getenv("ESPIGATE_DB");
+    return env && *env ? env : STORE_DEFAULT_URL;
+}
+
+int cli_store_open(const char *url, store **s)
+{
+    eg_err err;
+    eg_err_clear(&err);
+    int rc = store_open(url, s, &err);
+    return rc ? cli_report(&err) : 0;
 }
