@@ -94,6 +94,13 @@ case "$cmd" in
     exec build/cli/espigate demo --out out ;;
   test)
     deps "${TEST_PACKAGES[@]}" "${TEST_COMMANDS[@]}"
+    # playwright-core once, before the browser tests run in parallel (they
+    # would each try to install it otherwise); they skip cleanly without it
+    if [ ! -d node_modules/playwright-core ] && command -v npm >/dev/null; then
+      log "installing playwright-core (npm) for the headless-Chromium tests"
+      npm install --no-save --no-audit --no-fund playwright-core@1 >/dev/null 2>&1 ||
+        echo "run.sh: npm install playwright-core failed; the browser tests will be skipped" >&2
+    fi
     log "release build + tests"
     build build
     run_ctest build
