@@ -6,10 +6,16 @@
  * exit status: 0 every rule passed or was skipped, 65 a rule failed, 69 the
  * server could not be reached at all, 64 usage, 73 the report file cannot
  * be created, 74 it cannot be written. */
+#include <curl/curl.h>
 #include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "audit.h"
 #include "cli.h"
@@ -37,6 +43,13 @@ static const char audit_help[] =
     "      --client-id ID        a registered third party's client id\n"
     "      --client-secret S     its secret (HTTP Basic at {base}/oauth/token)\n"
     "  -t, --token T             a customer access token (authorization_code grant)\n"
+    "      --redirect-uri U      get that token here instead: the auditor prints the\n"
+    "                            authorization URL (PKCE S256 + state), a member approves it in\n"
+    "                            a browser, and the URL the browser lands on (U?code=...) is\n"
+    "                            pasted on standard input; the code is traded at the token\n"
+    "                            endpoint with --client-id/--client-secret\n"
+    "      --scope S             the scope to ask for with --redirect-uri (default: the\n"
+    "                            client's registered one)\n"
     "  -r, --resource-uri URI    the token's resourceURI (.../Batch/Subscription/{id}); without\n"
     "                            it the Authorization list is searched (needs --client-id)\n"
     "      --ca-file F           trust the CA certificates in F (PEM) instead of the system's\n"
@@ -75,14 +88,148 @@ static int parse_number(const char *opt, const char *s, unsigned long long *out)
     return 0;
 }
 
+/* ---- --redirect-uri: the authorization code flow, with a person ---------- */
+
+static void b64url(const unsigned char *p, size_t n, char *out, size_t size)
+{
+    unsigned char tmp[128];
+    int len = EVP_EncodeBlock(tmp, p, (int)n);
+    size_t o = 0;
+    for (int i = 0; i < len && o + 1 < size; i++) {
+        if (tmp[i] == '=') break;
+        out[o++] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' : (char)tmp[i];
+    }
+    out[o] = '\0';
+}
+
+static size_t grow(char *p, size_t size, size_t nmemb, void *ctx)
+{
+    char *buf = ctx;
+    size_t n = size * nmemb, have = strlen(buf);
+    if (have + n >= 16384) return 0; /* a token response is small */
+    memcpy(buf + have, p, n);
+    buf[have + n] = '\0';
+    return n;
+}
+
+/* The value of query parameter name in url (decoded by curl) into out. */
+static int query_param(CURL *c, const char *url, const char *name, char *out, size_t size)
+{
+    const char *q = strchr(url, '?');
+    size_t nl = strlen(name);
+    out[0] = '\0';
+    for (const char *p = q ? q + 1 : NULL; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            int dl;
+            char *d = curl_easy_unescape(c, p + nl + 1, (int)(len - nl - 1), &dl);
+            if (!d) return -1;
+            snprintf(out, size, "%s", d);
+            curl_free(d);
+            return 0;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return -1;
+}
+
+/* Print the authorization URL, read where the browser landed, trade the
+ * code (PKCE) for a token.  token/resource get the answer's access_token
+ * and resourceURI. */
+static int interactive_grant(const audit_opts *o, const char *redirect, const char *scope,
+                             char *token, size_t tsize, char *resource, size_t rsize)
+{
+    unsigned char rnd[48];
+    char verifier[80], challenge[64], state[32], line[4096], code[1024], got_state[64];
+    unsigned char dg[32];
+    unsigned int dl = 0;
+    int rc = EG_EXIT_USAGE;
+    CURL *c = curl_easy_init();
+    if (!c || RAND_bytes(rnd, sizeof rnd) != 1) return EG_EXIT_SOFTWARE;
+    b64url(rnd, 32, verifier, sizeof verifier);
+    b64url(rnd + 32, 16, state, sizeof state);
+    EVP_Digest(verifier, strlen(verifier), dg, &dl, EVP_sha256(), NULL);
+    b64url(dg, dl, challenge, sizeof challenge);
+    char *e_cid = curl_easy_escape(c, o->client_id, 0), *e_red = curl_easy_escape(c, redirect, 0),
+         *e_scope = scope ? curl_easy_escape(c, scope, 0) : NULL;
+    fprintf(stderr,
+            "espigate audit: open this URL in a browser, log in as a member and approve:\n\n"
+            "  %s/oauth/authorize?response_type=code&client_id=%s&redirect_uri=%s%s%s"
+            "&state=%s&code_challenge=%s&code_challenge_method=S256\n\n"
+            "then paste here the whole URL the browser was sent to (%s?code=...):\n",
+            o->base_url, e_cid, e_red, e_scope ? "&scope=" : "", e_scope ? e_scope : "", state,
+            challenge, redirect);
+    curl_free(e_cid);
+    curl_free(e_red);
+    curl_free(e_scope);
+    if (!fgets(line, sizeof line, stdin)) {
+        fprintf(stderr, "espigate audit: no redirect URL on standard input\n");
+        goto done;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    if (query_param(c, line, "code", code, sizeof code) ||
+        query_param(c, line, "state", got_state, sizeof got_state)) {
+        fprintf(stderr, "espigate audit: '%.200s' has no code and state (did the member deny?)\n",
+                line);
+        goto done;
+    }
+    if (strcmp(got_state, state) != 0) {
+        fprintf(stderr, "espigate audit: the state in the URL is not ours: refusing the code\n");
+        goto done;
+    }
+    char url[2048], body[4096], resp[16384] = "";
+    char *e_code = curl_easy_escape(c, code, 0), *e_r = curl_easy_escape(c, redirect, 0);
+    snprintf(url, sizeof url, "%s/oauth/token", o->base_url);
+    snprintf(body, sizeof body,
+             "grant_type=authorization_code&code=%s&redirect_uri=%s&code_verifier=%s", e_code,
+             e_r, verifier);
+    curl_free(e_code);
+    curl_free(e_r);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+    curl_easy_setopt(c, CURLOPT_USERNAME, o->client_id);
+    curl_easy_setopt(c, CURLOPT_PASSWORD, o->client_secret);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, grow);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)resp);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout > 0 ? o->timeout : 30L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    if (o->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+    if (o->insecure) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    CURLcode cc = curl_easy_perform(c);
+    json_error_t je;
+    json_t *j = cc == CURLE_OK ? json_loads(resp, 0, &je) : NULL;
+    const char *at = j ? json_string_value(json_object_get(j, "access_token")) : NULL;
+    const char *ru = j ? json_string_value(json_object_get(j, "resourceURI")) : NULL;
+    if (!at) {
+        fprintf(stderr, "espigate audit: the token endpoint did not give a token: %s\n",
+                cc != CURLE_OK ? curl_easy_strerror(cc) : resp);
+        rc = EG_EXIT_DATAERR;
+    } else {
+        snprintf(token, tsize, "%s", at);
+        snprintf(resource, rsize, "%s", ru ? ru : "");
+        rc = 0;
+    }
+    json_decref(j);
+done:
+    curl_easy_cleanup(c);
+    return rc;
+}
+
 int cmd_audit(int argc, char **argv)
 {
-    enum { O_CID = 256, O_CSECRET, O_CA, O_MAXB, O_TIMEOUT, O_MAXR };
+    enum { O_CID = 256, O_CSECRET, O_CA, O_MAXB, O_TIMEOUT, O_MAXR, O_REDIRECT, O_SCOPE };
     static const struct option longopts[] = {
         {"base-url", required_argument, NULL, 'b'},
         {"client-id", required_argument, NULL, O_CID},
         {"client-secret", required_argument, NULL, O_CSECRET},
         {"token", required_argument, NULL, 't'},
+        {"redirect-uri", required_argument, NULL, O_REDIRECT},
+        {"scope", required_argument, NULL, O_SCOPE},
         {"resource-uri", required_argument, NULL, 'r'},
         {"ca-file", required_argument, NULL, O_CA},
         {"insecure", no_argument, NULL, 'k'},
@@ -96,7 +243,8 @@ int cmd_audit(int argc, char **argv)
     audit_opts o;
     audit_opts_init(&o);
     audit_format fmt = AUDIT_FMT_TEXT;
-    const char *output = NULL;
+    const char *output = NULL, *redirect = NULL, *scope = NULL;
+    char granted[512], granted_resource[2048];
     unsigned long long n = 0;
     int c, status = EG_EXIT_OK, curl_up = 0;
     audit *a = NULL;
@@ -111,6 +259,8 @@ int cmd_audit(int argc, char **argv)
         case O_CID: o.client_id = optarg; break;
         case O_CSECRET: o.client_secret = optarg; break;
         case 't': o.token = optarg; break;
+        case O_REDIRECT: redirect = optarg; break;
+        case O_SCOPE: scope = optarg; break;
         case 'r': o.resource_uri = optarg; break;
         case O_CA:
             if (access(optarg, R_OK) != 0)
@@ -150,6 +300,9 @@ int cmd_audit(int argc, char **argv)
     if (!o.base_url) return cli_usage_error("audit", "--base-url is required");
     if (!o.client_id && !o.token)
         return cli_usage_error("audit", "give --client-id/--client-secret, --token, or both");
+    if (redirect && (o.token || !o.client_id || !o.client_secret))
+        return cli_usage_error("audit", "--redirect-uri needs --client-id and --client-secret, "
+                                        "and replaces --token");
     if (o.insecure)
         fprintf(stderr, "espigate audit: WARNING: --insecure: the server's certificate is not "
                         "verified; this audit proves nothing about who answered\n");
@@ -169,6 +322,13 @@ int cmd_audit(int argc, char **argv)
         goto done;
     }
     curl_up = 1;
+    if (redirect) {
+        if ((status = interactive_grant(&o, redirect, scope, granted, sizeof granted,
+                                        granted_resource, sizeof granted_resource)))
+            goto done;
+        o.token = granted;
+        if (!o.resource_uri && granted_resource[0]) o.resource_uri = granted_resource;
+    }
     int rc = audit_run(&o, &a, &err);
     if (isatty(STDERR_FILENO)) fputs("\r\033[K", stderr);
     if (rc == EG_EUSAGE) {

@@ -165,6 +165,16 @@ fi
 skipped=$($PY -c 'import json,sys; print(sum(1 for r in json.load(open(sys.argv[1]))["rules"] if r["status"]=="skipped"))' "$TMP/audit.json" 2>/dev/null || echo "?")
 [ "$skipped" = 0 ] && ok "no audit rule skipped" || not_ok "audit rules skipped: $skipped"
 
+# the auditor gets its own customer token through the consent page (--redirect-uri)
+if $PY "$SRC/tests/feeds/audit_interactive.py" bob bob-pw-2 "$CA" -- "$E" audit \
+     --base-url "$BASE/DataCustodian" --client-id "$CLIENT_ID" --client-secret "$SECRET" \
+     --redirect-uri https://127.0.0.1:9/cb --scope "$SCOPE" --ca-file "$CA" --format json \
+     -o "$TMP/audit2.json" 2>"$TMP/audit2.err"; then
+  ok "espigate audit --redirect-uri: a member approves, the audit passes"
+else
+  not_ok "espigate audit --redirect-uri" "$(tail -5 "$TMP/audit2.err")"
+fi
+
 # notifications: new data for alice -> a BatchList to the app
 "$E" synth --usage-points 1 --days 2 -o "$TMP/new.xml"
 run "$E" import --db "$DB" --customer alice "$TMP/new.xml"
