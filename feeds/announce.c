@@ -71,7 +71,8 @@ void announce_resource_base(store *s, char *out, size_t size)
     eg_err ignored;
     if (store_meta_get(s, "base_url", base, sizeof base, &ignored) || !base[0])
         snprintf(base, sizeof base, "https://localhost:8443");
-    snprintf(out, size, "%s/DataCustodian/espi/1_1/resource", base);
+    int n = snprintf(out, size, "%s/DataCustodian/espi/1_1/resource", base);
+    if (n < 0 || (size_t)n >= size) out[0] = '\0';   /* too long: no base rather than a cut one */
 }
 
 /* One subscription to tell: collected first, queued after the walk (a
