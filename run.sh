@@ -114,7 +114,7 @@ case "$cmd" in
     echo "all: $PASSED passed, $FAILED failed, $SKIPPED skipped"
     [ "$FAILED" -eq 0 ] ;;
   bench)
-    deps
+    deps wrk nginx-light
     build build -DCMAKE_BUILD_TYPE=Release
     for b in tests/bench/bench_*.sh; do
       log "$b"

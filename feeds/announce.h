@@ -39,7 +39,7 @@ void announce_changed(void *ctx, const char *usage_point_self);
 int announce_send(announce *a, store *s, long *queued, eg_err *err);
 
 /* The resource base third parties see: the store's recorded base URL +
- * "/DataCustodian/espi/1_1/resource". */
+ * "/DataCustodian/espi/1_1/resource"; empty when it does not fit in SIZE. */
 void announce_resource_base(store *s, char *out, size_t size);
 
 #endif
