@@ -71,6 +71,7 @@
 #include <time.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -113,6 +114,7 @@ typedef struct conn {
     struct evbuffer_cb_entry *in_cb, *out_cb;
     conn_state state;
     int refused, cut;
+    int nodelay;                 /* TCP_NODELAY set on the socket */
     struct timeval last_progress; /* output moved (HANDLING) */
     stream *stream;
     /* the request being answered, for the access log */
@@ -710,6 +712,13 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (!c) { /* cannot happen: every connection comes from conn_new_bev */
         evhttp_send_error(req, 500, NULL);
         return;
+    }
+    if (!c->nodelay) {
+        /* answers are written whole; Nagle would hold a small one back for the
+         * client's delayed ACK (~40 ms per request on keep-alive) */
+        int fd = (int)bufferevent_getfd(c->bev), one = 1;
+        if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c->nodelay = 1;
     }
     conn_set_state(c, CONN_HANDLING);
     evhttp_connection_set_closecb(evcon, on_close, c);
