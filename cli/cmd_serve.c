@@ -14,6 +14,8 @@
  * resources, the subscriptions of a bulk request): small adapters below. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,8 @@ static const char serve_help[] =
     "      --max-connections N  concurrent connections (default 1024)\n"
     "      --max-body BYTES     request body limit (default 65536)\n"
     "      --request-timeout S  a whole request must arrive within S seconds (default 10)\n"
+    "  -w, --workers N          worker processes sharing the listening socket (default 1;\n"
+    "                           e.g. one per core)\n"
     "  -h, --help               this help\n"
     "\n"
     "Stops cleanly on SIGINT or SIGTERM (requests in flight finish first).\n"
@@ -209,7 +213,7 @@ static int front_page(void *ctx, const http_req *r, http_resp *rs)
 
 typedef struct serve_opts {
     const char *url, *listen, *cert, *key, *base_url, *access_log, *title, *notify_ca;
-    long notify_interval, max_connections, max_body, request_timeout;
+    long notify_interval, max_connections, max_body, request_timeout, workers;
     int notify_allow_http;
 } serve_opts;
 
@@ -242,6 +246,7 @@ static int parse_args(int argc, char **argv, serve_opts *o)
         {"max-connections", required_argument, NULL, O_MAXC},
         {"max-body", required_argument, NULL, O_MAXB},
         {"request-timeout", required_argument, NULL, O_RTO},
+        {"workers", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
@@ -251,9 +256,10 @@ static int parse_args(int argc, char **argv, serve_opts *o)
     o->max_connections = 1024;
     o->max_body = 65536;
     o->request_timeout = 10;
+    o->workers = 1;
     int c, rc = 0;
     optind = 1;
-    while (!rc && (c = getopt_long(argc, argv, "d:l:b:h", longopts, NULL)) != -1) {
+    while (!rc && (c = getopt_long(argc, argv, "d:l:b:w:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o->url = optarg; break;
         case 'l': o->listen = optarg; break;
@@ -268,6 +274,7 @@ static int parse_args(int argc, char **argv, serve_opts *o)
         case O_MAXC: rc = parse_long("--max-connections", optarg, 1, 100000, &o->max_connections); break;
         case O_MAXB: rc = parse_long("--max-body", optarg, 1024, 64L << 20, &o->max_body); break;
         case O_RTO: rc = parse_long("--request-timeout", optarg, 1, 3600, &o->request_timeout); break;
+        case 'w': rc = parse_long("--workers", optarg, 1, 64, &o->workers); break;
         case 'h': fputs(serve_help, stdout); return -1;
         default: return cli_usage_error("serve", "unknown option");
         }
@@ -303,13 +310,13 @@ static void kick_notify(void *ctx)
     notify_worker_kick(ctx);
 }
 
-int cmd_serve(int argc, char **argv)
+/* One server process: everything above on one event loop.  listen_fd > 0:
+ * accept on that shared socket (a pre-forked worker); banner: print where
+ * it listens (the first worker only). */
+static int serve_one(const serve_opts *po, int listen_fd, int banner)
 {
-    serve_opts o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc < 0) return EG_EXIT_OK;
-    if (rc) return rc;
-
+    serve_opts o = *po;
+    int rc;
     serve_ctx sc;
     memset(&sc, 0, sizeof sc);
     eg_err err;
@@ -374,6 +381,7 @@ int cmd_serve(int argc, char **argv)
     so.max_body_bytes = (size_t)o.max_body;
     so.header_timeout_s = (int)o.request_timeout;
     so.access_log = log;
+    so.listen_fd = listen_fd;
     if (!(sv = server_new(&so, &err))) {
         rc = err.code ? err.code : EG_ENOMEM;
         goto fail;
@@ -397,15 +405,18 @@ int cmd_serve(int argc, char **argv)
         goto fail;
     }
 
-    printf("espigate serve: listening on %s (port %d), store %s\n", o.listen, server_port(sv),
+    if (!banner) goto run;
+    printf("espigate serve: listening on %s (port %d), store %s", o.listen, server_port(sv),
            o.url);
+    if (o.workers > 1) printf(", %ld worker processes", o.workers);
+    printf("\n");
     printf("  Data Custodian:  %s" PREFIX "/\n", base);
     printf("  authorize:       %s" PREFIX "/oauth/authorize\n", base);
     printf("  token:           %s" PREFIX "/oauth/token\n", base);
     printf("  resources:       %s\n", sc.resource_base);
     printf("Stop with Ctrl-C.\n");
     fflush(stdout);
-
+run:
     rc = server_run(sv, &err);
     if (rc) goto fail;
     goto done;
@@ -421,4 +432,89 @@ done:
     if (log && log != stdout) fclose(log);
     notify_global_cleanup();
     return status;
+}
+
+/* ---- several worker processes ------------------------------------------------ */
+
+static volatile sig_atomic_t g_stop;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+/* Pre-fork: the parent makes the listening socket, forks the workers (each a
+ * whole server with its own loop and store connections; state is shared
+ * through the store, as between processes behind a load balancer) and
+ * waits.  SIGINT/SIGTERM are passed on and every worker finishes its
+ * requests; a worker that dies on its own stops the others (run under a
+ * supervisor that restarts the service). */
+static int serve_workers(const serve_opts *o)
+{
+    eg_err err;
+    eg_err_clear(&err);
+    int fd = server_listen_socket(o->listen, &err);
+    if (fd < 0) return cli_report(&err);
+    pid_t pids[64];
+    int n = 0, status = EG_EXIT_OK;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    fflush(stdout);
+    for (; n < o->workers; n++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            signal(SIGINT, SIG_DFL);
+            signal(SIGTERM, SIG_DFL);
+            _exit(serve_one(o, fd, n == 0));
+        }
+        if (pid < 0) {
+            fprintf(stderr, "espigate serve: cannot start worker %d: %s\n", n + 1, strerror(errno));
+            status = EG_EXIT_OSERR;
+            g_stop = 1;
+            break;
+        }
+        pids[n] = pid;
+    }
+    close(fd);
+    int alive = n, stopping = 0;
+    while (alive > 0) {
+        if (g_stop && !stopping) {
+            stopping = 1;
+            for (int i = 0; i < n; i++)
+                if (pids[i] > 0) kill(pids[i], SIGTERM);
+        }
+        int st;
+        pid_t pid = waitpid(-1, &st, 0);
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < n; i++)
+            if (pids[i] == pid) pids[i] = 0;
+        alive--;
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : EG_EXIT_SOFTWARE;
+        if (!stopping) {
+            fprintf(stderr, "espigate serve: worker %d %s %d; stopping the others\n", (int)pid,
+                    WIFEXITED(st) ? "exited with" : "was killed by signal",
+                    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+            g_stop = 1;
+            if (status == EG_EXIT_OK) status = code ? code : EG_EXIT_SOFTWARE;
+        } else if (code && status == EG_EXIT_OK) {
+            status = code;
+        }
+    }
+    return status;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    serve_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc < 0) return EG_EXIT_OK;
+    if (rc) return rc;
+    return o.workers > 1 ? serve_workers(&o) : serve_one(&o, 0, 1);
 }

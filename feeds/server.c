@@ -72,6 +72,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -895,7 +896,10 @@ server *server_new(const server_opts *o, eg_err *err)
     evhttp_set_allowed_methods(sv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
                                              EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                              EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-    sv->bound = evhttp_bind_socket_with_handle(sv->http, host, (ev_uint16_t)port);
+    if (o->listen_fd > 0) /* pre-forked workers share one listening socket */
+        sv->bound = evhttp_accept_socket_with_handle(sv->http, o->listen_fd);
+    else
+        sv->bound = evhttp_bind_socket_with_handle(sv->http, host, (ev_uint16_t)port);
     if (!sv->bound) {
         rc = eg_errf(err, EG_ECONFIG, NULL, 0, 0,
                      "cannot listen on %s: %s (is another server using the port, or is the "
@@ -949,6 +953,36 @@ int server_add_timer(server *sv, double seconds, void (*fn)(void *ctx), void *ct
 }
 
 int server_port(const server *sv) { return sv->port; }
+
+int server_listen_socket(const char *listen_addr, eg_err *err)
+{
+    char host[256], portstr[16];
+    int port = 0, fd = -1, one = 1;
+    struct addrinfo hints, *ai = NULL;
+    if (parse_listen(listen_addr ? listen_addr : "", host, sizeof host, &port, err))
+        return -1;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    if (getaddrinfo(host, portstr, &hints, &ai) != 0 || !ai) {
+        eg_errf(err, EG_ECONFIG, NULL, 0, 0, "listen address '%.200s' is not a numeric "
+                "address (e.g. 127.0.0.1:8443 or [::1]:8443)", listen_addr);
+        return -1;
+    }
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        eg_errf(err, EG_ECONFIG, NULL, 0, 0,
+                "cannot listen on %s: %s (is another server using the port, or is the "
+                "address not on this host?)", listen_addr, strerror(errno));
+        if (fd >= 0) close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
 
 int server_run(server *sv, eg_err *err)
 {

@@ -41,6 +41,9 @@ typedef struct server_opts {
     int shutdown_grace_s;     /* in-flight requests may finish this long, default 5 */
     int handle_signals;       /* 1 (default): SIGINT/SIGTERM stop server_run */
     FILE *access_log;         /* JSON lines, NULL = none (borrowed) */
+    int listen_fd;            /* > 0: accept on this listening socket (made by
+                                 server_listen_socket, shared by pre-forked
+                                 workers) instead of binding `listen` */
 } server_opts;
 
 /* Defaults as documented above; listen "127.0.0.1:8443", origin
@@ -62,6 +65,11 @@ int server_add_handler(server *sv, http_handler_fn fn, void *ctx);
 /* Call fn(ctx) every `seconds` on the loop thread while server_run runs
  * (e.g. notification delivery, expiry sweeps).  Returns 0 or -1. */
 int server_add_timer(server *sv, double seconds, void (*fn)(void *ctx), void *ctx);
+
+/* A listening TCP socket for listen_addr (non-blocking, close-on-exec),
+ * for several worker processes to share (server_opts.listen_fd); -1 with
+ * err filled when it cannot be made. */
+int server_listen_socket(const char *listen_addr, eg_err *err);
 
 /* The bound TCP port (useful with port 0). */
 int server_port(const server *sv);

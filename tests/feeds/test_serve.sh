@@ -110,8 +110,9 @@ expect_match "consent page escapes the app's name" "$page" 'Test App &lt;b&gt;'
 expect_no_match "consent page has no raw markup from the app" "$page" 'Test App <b>'
 
 code=$("${C[@]}" -o /dev/null -w '%{http_code}' -X POST --data-binary @<(head -c 200000 /dev/zero | tr '\0' a) \
-        -H 'Content-Type: application/x-www-form-urlencoded' "$BASE/DataCustodian/oauth/token")
-[ "$code" = 413 ] || [ "$code" = 000 ] && ok "a 200 kB body is refused ($code)" || not_ok "big body refused" "$code"
+        -H 'Content-Type: application/x-www-form-urlencoded' "$BASE/DataCustodian/oauth/token" || true)
+# 413, or the connection closed while curl was still sending (000)
+case $code in 413|000) ok "a 200 kB body is refused ($code)" ;; *) not_ok "big body refused" "$code" ;; esac
 
 # the whole flow with a real third-party library
 if tp "$BASE" alice alice-pw-1 >"$TMP/tp.out" 2>&1; then
@@ -202,6 +203,16 @@ kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true
 lines=$(wc -l <"$TMP/s1.access")
 grep -q '"path":"/DataCustodian/oauth/token"' "$TMP/s1.access" && ! grep -q "$AA" "$TMP/s1.access" &&
   ok "access log: $lines JSON lines, no tokens" || not_ok "access log" "$(head -3 "$TMP/s1.access")"
+
+# --workers: pre-forked processes on one listening socket
+WP=$(free_port)
+start_server "$DB" "$WP" sw --workers 2
+codes=$(for _ in 1 2 3 4 5 6; do "${C[@]}" -o /dev/null -w '%{http_code} ' "https://localhost:$WP/DataCustodian/"; done)
+[ "$codes" = "200 200 200 200 200 200 " ] && ok "--workers 2 answers" || not_ok "--workers 2 answers" "$codes"
+[ "$(pgrep -P "$SERVER_PID" | wc -l)" = 2 ] && ok "--workers 2 runs two worker processes" ||
+  not_ok "--workers 2 runs two worker processes" "$(pgrep -P "$SERVER_PID" | wc -l)"
+kill -TERM "$SERVER_PID"
+if wait "$SERVER_PID"; then ok "SIGTERM stops every worker, exit 0"; else not_ok "--workers SIGTERM" "exit $?"; fi
 
 # ======================= PostgreSQL, two processes =======================
 PGDIR=$(mktemp -u /tmp/espigate-pg.XXXXXX)   # outside $TMP: the postgres user must reach it
