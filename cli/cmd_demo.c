@@ -329,6 +329,7 @@ static int demo_custodian(const char *url, const char *base)
     printf("\n4. the Data Custodian's demo accounts (store %s)\n", url);
     printf("   member (consent page login):  %s / %s   (retail customer %s)\n", DEMO_LOGIN,
            DEMO_PASSWORD, DEMO_CUSTOMER);
+    printf("   member's own data page:       %s/DataCustodian/member\n", base);
     printf("   third-party application:      client_id     %s\n", app->client_id);
     printf("                                 client_secret %s\n", secret);
     printf("\n   Try it (in another terminal; the certificate is signed by the development CA\n"

@@ -29,6 +29,8 @@
 
 #include <cmocka.h>
 
+#include "pgtest.h"
+
 #include "espi_api.h"
 #include "http.h"
 #include "reader.h"
@@ -715,17 +717,8 @@ static void test_api_stream_freed_half_way_stops_the_worker(void **state)
 
 /* ---- fixtures ----------------------------------------------------------------------- */
 
-static int run_cmd(const char *cmd)
-{
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static const char *src_dir(void)
-{
-    const char *s = getenv("ESPIGATE_SRC");
-    return s ? s : "../..";
-}
+#define run_cmd pgtest_run
+#define src_dir pgtest_src
 
 static int import_for(env *e, const char *customer, const char *path)
 {
@@ -745,7 +738,7 @@ static int import_for(env *e, const char *customer, const char *path)
 static int group_setup(void **state, int pg)
 {
     env *e = calloc(1, sizeof *e);
-    char path[512], cmd[1024];
+    char path[512];
     eg_err err;
     if (!e) return -1;
     *state = e;
@@ -755,23 +748,12 @@ static int group_setup(void **state, int pg)
     if (!pg) {
         snprintf(e->url, sizeof e->url, "sqlite:%s/api.db", e->dir);
     } else {
-        snprintf(e->pgdir, sizeof e->pgdir, "/tmp/espigate-pg.XXXXXX");
-        if (!mkdtemp(e->pgdir) || chmod(e->pgdir, 0755)) return -1;
-        snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh start %s > %s/pgurl", src_dir(),
-                 e->pgdir, e->dir);
-        int rc = run_cmd(cmd);
+        int rc = pgtest_start("API", e->pgdir, sizeof e->pgdir, e->url, sizeof e->url);
         if (rc == 77) {
-            fprintf(stderr, "SKIP the PostgreSQL half of the API suite: the PostgreSQL server "
-                            "is not installed (apt-get install postgresql)\n");
             e->skip = 1;
             return 0;
         }
         if (rc) return -1;
-        snprintf(path, sizeof path, "%s/pgurl", e->dir);
-        FILE *f = fopen(path, "r");
-        if (!f || !fgets(e->url, sizeof e->url, f)) return -1;
-        fclose(f);
-        e->url[strcspn(e->url, "\n")] = '\0';
     }
     if (store_open(e->url, &e->s, &err)) {
         fprintf(stderr, "store_open: %s\n", err.msg);
@@ -810,11 +792,8 @@ static int group_teardown(void **state)
     if (!e) return 0;
     espi_api_free(e->api);
     store_close(e->s);
-    if (e->pg && !e->skip) {
-        snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh stop %s", src_dir(), e->pgdir);
-        run_cmd(cmd);
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf %s %s", e->dir, e->pgdir);
+    if (e->pg) pgtest_stop(e->pgdir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
     run_cmd(cmd);
     free(e);
     return 0;

@@ -38,6 +38,8 @@
 
 #include <cmocka.h>
 
+#include "pgtest.h"
+
 #include "notify.h"
 #include "store.h"
 
@@ -60,11 +62,7 @@ typedef struct env {
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static int run_cmd(const char *cmd)
-{
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#define run_cmd pgtest_run
 
 static char *slurp(const char *path)
 {
@@ -80,11 +78,7 @@ static char *slurp(const char *path)
     return p;
 }
 
-static const char *src_dir(void)
-{
-    const char *s = getenv("ESPIGATE_SRC");
-    return s ? s : "../..";
-}
+#define src_dir pgtest_src
 
 static int start_receiver(receiver *r, const env *e, const char *name, int plain)
 {
@@ -292,16 +286,8 @@ static int group_setup(void **state, int pg)
     if (!mkdtemp(e->dir)) return -1;
     *state = e;
     if (pg) {
-        char urlfile[200];
-        snprintf(e->pgdir, sizeof e->pgdir, "/tmp/espigate-pg.XXXXXX");
-        if (!mkdtemp(e->pgdir) || chmod(e->pgdir, 0755)) return -1;
-        snprintf(urlfile, sizeof urlfile, "%s/pgurl", e->dir);
-        snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh start %s > %s", src_dir(),
-                 e->pgdir, urlfile);
-        int rc = run_cmd(cmd);
+        int rc = pgtest_start("notify", e->pgdir, sizeof e->pgdir, NULL, 0);
         if (rc == 77) {
-            fprintf(stderr, "SKIP the PostgreSQL half of the notify suite: the PostgreSQL server "
-                            "is not installed (apt-get install postgresql)\n");
             e->skip = 1;
             return 0;
         }
@@ -336,11 +322,8 @@ static int group_teardown(void **state)
     char cmd[400];
     stop_receiver(&e->tls);
     stop_receiver(&e->plain);
-    if (e->pg && !e->skip) {
-        snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh stop %s", src_dir(), e->pgdir);
-        run_cmd(cmd);
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf %s %s", e->dir, e->pg ? e->pgdir : "");
+    if (e->pg) pgtest_stop(e->pgdir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
     run_cmd(cmd);
     free(e);
     return 0;
@@ -358,17 +341,9 @@ static int test_setup(void **state)
         snprintf(e->url, sizeof e->url, "sqlite:%s/t%d.db", e->dir, e->n);
         return 0;
     }
-    char cmd[600], urlfile[200];
-    snprintf(urlfile, sizeof urlfile, "%s/dburl", e->dir);
-    snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh db %s t%d > %s", src_dir(),
-             e->pgdir, e->n, urlfile);
-    if (run_cmd(cmd)) return -1;
-    char *u = slurp(urlfile);
-    if (!u) return -1;
-    u[strcspn(u, "\n")] = '\0';
-    snprintf(e->url, sizeof e->url, "%s", u);
-    free(u);
-    return 0;
+    char name[16];
+    snprintf(name, sizeof name, "t%d", e->n);
+    return pgtest_db(e->pgdir, name, e->url, sizeof e->url);
 }
 
 #define NEED_BACKEND(e)                                                                        \

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "pgtest.h"
 #include <openssl/evp.h>
 
 #include "custodian.h"
@@ -53,20 +55,6 @@ typedef struct fx {
 static int64_t fx_clock(void *ctx) { return ((fx *)ctx)->now; }
 
 /* ---- helpers ----------------------------------------------------------------- */
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc((size_t)n + 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) n = 0;
-    if (p) p[n] = '\0';
-    fclose(f);
-    return p;
-}
 
 static http_resp *call(fx *f, const char *method, const char *target, const char *body,
                        const char *auth)
@@ -252,17 +240,7 @@ static int bearer_ok(fx *f, const char *access, oauth_grant *g)
 
 /* ---- fixtures ----------------------------------------------------------------- */
 
-static int run_cmd(const char *cmd)
-{
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static const char *src_dir(void)
-{
-    const char *s = getenv("ESPIGATE_SRC");
-    return s ? s : "../..";
-}
+#define run_cmd pgtest_run
 
 static int group_setup(void **state, int pg)
 {
@@ -279,21 +257,9 @@ static int group_setup(void **state, int pg)
     snprintf(e->dir, sizeof e->dir, "/tmp/espigate-oauth.XXXXXX");
     if (!mkdtemp(e->dir)) return -1;
     if (pg) {
-        char cmd[1024], urlfile[300];
-        snprintf(e->pgdir, sizeof e->pgdir, "/tmp/espigate-pg.XXXXXX");
-        if (!mkdtemp(e->pgdir) || chmod(e->pgdir, 0755)) return -1;
-        snprintf(urlfile, sizeof urlfile, "%s/pgurl", e->dir);
-        snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh start %s > %s", src_dir(),
-                 e->pgdir, urlfile);
-        int rc = run_cmd(cmd);
-        if (rc == 77) {
-            fprintf(stderr, "SKIP the PostgreSQL half of the oauth suite: the PostgreSQL server "
-                            "is not installed (apt-get install postgresql)\n");
-            e->skip = 1;
-        } else if (rc) {
-            fprintf(stderr, "the throw-away PostgreSQL cluster did not start (see above)\n");
-            return -1;
-        }
+        int rc = pgtest_start("oauth", e->pgdir, sizeof e->pgdir, NULL, 0);
+        if (rc == 77) e->skip = 1;
+        else if (rc) return -1;
     }
     *state = e;
     return 0;
@@ -306,11 +272,8 @@ static int group_teardown(void **state)
 {
     env *e = *state;
     char cmd[700];
-    if (e->pg && !e->skip) {
-        snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh stop %s", src_dir(), e->pgdir);
-        run_cmd(cmd);
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf %s %s", e->dir, e->pg ? e->pgdir : "");
+    if (e->pg) pgtest_stop(e->pgdir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
     run_cmd(cmd);
     free(e);
     return 0;
@@ -324,16 +287,9 @@ static int test_setup(void **state)
     if (!e->pg) {
         snprintf(e->url, sizeof e->url, "sqlite:%s/t%d.db", e->dir, e->n);
     } else {
-        char cmd[900], urlfile[300];
-        snprintf(urlfile, sizeof urlfile, "%s/dburl", e->dir);
-        snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh db %s t%d > %s", src_dir(),
-                 e->pgdir, e->n, urlfile);
-        if (run_cmd(cmd)) return -1;
-        char *u = slurp(urlfile);
-        if (!u) return -1;
-        u[strcspn(u, "\n")] = '\0';
-        snprintf(e->url, sizeof e->url, "%s", u);
-        free(u);
+        char name[16];
+        snprintf(name, sizeof name, "t%d", e->n);
+        if (pgtest_db(e->pgdir, name, e->url, sizeof e->url)) return -1;
     }
     return 0;
 }

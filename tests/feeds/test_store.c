@@ -33,6 +33,8 @@
 
 #include <cmocka.h>
 
+#include "pgtest.h"
+
 #include "codec.h"
 #include "reader.h"
 #include "store.h"
@@ -207,11 +209,7 @@ static long long readings_in(const char *path)
 
 /* ---- fixtures ----------------------------------------------------------------- */
 
-static int run_cmd(const char *cmd)
-{
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#define run_cmd pgtest_run
 
 static int group_setup(void **state, int pg)
 {
@@ -221,29 +219,9 @@ static int group_setup(void **state, int pg)
     snprintf(e->dir, sizeof e->dir, "/tmp/espigate-store.XXXXXX");
     if (!mkdtemp(e->dir)) return -1;
     if (pg) {
-        const char *src = getenv("ESPIGATE_SRC");
-        char cmd[1024], urlfile[300];
-        /* its own folder, which the 'postgres' user must be able to enter */
-        snprintf(e->pgdir, sizeof e->pgdir, "/tmp/espigate-pg.XXXXXX");
-        if (!mkdtemp(e->pgdir) || chmod(e->pgdir, 0755)) return -1;
-        snprintf(urlfile, sizeof urlfile, "%s/pgurl", e->dir);
-        snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh start %s > %s",
-                 src ? src : "../..", e->pgdir, urlfile);
-        int rc = run_cmd(cmd);
-        if (rc == 0) {
-            size_t n;
-            char *u = slurp(urlfile, &n);
-            u[strcspn(u, "\n")] = '\0';
-            snprintf(e->base_url, sizeof e->base_url, "%s", u);
-            free(u);
-        } else if (rc == 77) {
-            fprintf(stderr, "SKIP the PostgreSQL half of the store suite: the PostgreSQL server "
-                            "is not installed (apt-get install postgresql)\n");
-            e->skip = 1;
-        } else {
-            fprintf(stderr, "the throw-away PostgreSQL cluster did not start (see above)\n");
-            return -1;
-        }
+        int rc = pgtest_start("store", e->pgdir, sizeof e->pgdir, e->base_url, sizeof e->base_url);
+        if (rc == 77) e->skip = 1;
+        else if (rc) return -1;
     }
     *state = e;
     return 0;
@@ -256,12 +234,8 @@ static int group_teardown(void **state)
 {
     env *e = *state;
     char cmd[700];
-    if (e->pg && !e->skip) {
-        snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh stop %s",
-                 getenv("ESPIGATE_SRC") ? getenv("ESPIGATE_SRC") : "../..", e->pgdir);
-        run_cmd(cmd);
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf %s %s", e->dir, e->pgdir);
+    if (e->pg) pgtest_stop(e->pgdir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
     run_cmd(cmd);
     free(e);
     return 0;
@@ -277,16 +251,9 @@ static int test_setup(void **state)
         return 0;
     }
     if (e->skip) return 0;
-    char cmd[900], urlfile[300];
-    snprintf(urlfile, sizeof urlfile, "%s/dburl", e->dir);
-    snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh db %s t%d > %s",
-             getenv("ESPIGATE_SRC") ? getenv("ESPIGATE_SRC") : "../..", e->pgdir, e->n, urlfile);
-    if (run_cmd(cmd)) return -1;
-    char *u = slurp(urlfile, NULL);
-    u[strcspn(u, "\n")] = '\0';
-    snprintf(e->url, sizeof e->url, "%s", u);
-    free(u);
-    return 0;
+    char name[16];
+    snprintf(name, sizeof name, "t%d", e->n);
+    return pgtest_db(e->pgdir, name, e->url, sizeof e->url);
 }
 
 #define NEED_BACKEND(e)                                                                        \

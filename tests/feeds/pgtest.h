@@ -1,0 +1,83 @@
+/* pgtest.h -- a throw-away PostgreSQL 15 cluster for the feeds test suites.
+ *
+ * Every store-backed suite (store, oauth, notify, espi_api) runs its tests
+ * twice: on SQLite and on a real PostgreSQL started by tests/feeds/pgtmp.sh
+ * in a temporary folder.  These helpers wrap that script once:
+ *     pgtest_start(suite, dir, url) cluster up (0), not installed (77, the
+ *                               half is skipped with a message), or -1
+ *     pgtest_db(dir, name, url) a fresh database per test, its URL
+ *     pgtest_stop(dir)          cluster down, folder removed
+ * Header-only (static inline): each test program is its own executable. */
+#ifndef TESTS_PGTEST_H
+#define TESTS_PGTEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+static inline const char *pgtest_src(void)
+{
+    const char *s = getenv("ESPIGATE_SRC");
+    return s && *s ? s : "../..";
+}
+
+/* Run cmd through the shell: its exit status (-1 when it could not run). */
+static inline int pgtest_run(const char *cmd)
+{
+    int st = system(cmd);
+    return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+/* Run cmd and keep the first line it prints in out.  Its exit status. */
+static inline int pgtest_line(const char *cmd, char *out, size_t size)
+{
+    FILE *p = popen(cmd, "r");
+    out[0] = '\0';
+    if (!p) return -1;
+    if (fgets(out, (int)size, p)) out[strcspn(out, "\n")] = '\0';
+    while (fgetc(p) != EOF) {}
+    int st = pclose(p);
+    return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+/* A cluster in a new folder named into dir (size >= 32), which the
+ * 'postgres' user can enter; url (may be NULL) gets its first database's
+ * URL.  0, 77 (not installed: said on stderr) or -1. */
+static inline int pgtest_start(const char *suite, char *dir, size_t size, char *url_out,
+                               size_t usize)
+{
+    char cmd[1200], url[512];
+    snprintf(dir, size, "/tmp/espigate-pg.XXXXXX");
+    if (!mkdtemp(dir) || chmod(dir, 0755)) return -1;
+    snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh start %s", pgtest_src(), dir);
+    int rc = pgtest_line(cmd, url, sizeof url);
+    if (rc == 77) {
+        fprintf(stderr, "SKIP the PostgreSQL half of the %s suite: the PostgreSQL server is not "
+                        "installed (apt-get install postgresql)\n", suite);
+        return 77;
+    }
+    if (rc) fprintf(stderr, "the throw-away PostgreSQL cluster did not start (see above)\n");
+    else if (url_out) snprintf(url_out, usize, "%s", url);
+    return rc ? -1 : 0;
+}
+
+/* A new database name in the cluster at dir; its URL into url.  0 or -1. */
+static inline int pgtest_db(const char *dir, const char *name, char *url, size_t size)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh db %s %s", pgtest_src(), dir, name);
+    return pgtest_line(cmd, url, size) == 0 && url[0] ? 0 : -1;
+}
+
+/* Stop the cluster and remove its folder (pgtmp.sh stop deletes it). */
+static inline void pgtest_stop(const char *dir)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh stop %s >/dev/null 2>&1; rm -rf %s",
+             pgtest_src(), dir, dir);
+    pgtest_run(cmd);
+}
+
+#endif
