@@ -912,7 +912,9 @@ static int write_usage_summary(tr_emit *e, const em_bill *b, eg_err *err)
     us.billing_period.start = b->start;
     us.billing_period.duration = b->duration;
     us.bill_last_period = b->total;
-    us.cost_additional_last_period = items_sum(b->items, b->n_items);
+    /* a bill with no charges at all (an EDI 867 usage record) states no cost */
+    if (b->n_items > 0 || b->total != ESPI_NONE)
+        us.cost_additional_last_period = items_sum(b->items, b->n_items);
     for (int i = 0; i < b->n_items; i++) {
         espi_line_item *li = &e->li[i];
         espi_line_item_init(li);
