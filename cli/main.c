@@ -21,7 +21,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"demo", cmd_demo, "write the sample feed, validate it, say what to do next"},
+    {"demo", cmd_demo, "the main job on the shipped samples: translate, validate, store, serve"},
     {"validate", cmd_validate, "check Green Button feeds: schema + semantic rules"},
     {"import", cmd_import, "load Green Button feeds into a store (SQLite or PostgreSQL)"},
     {"export", cmd_export, "write stored data back as a Green Button feed"},

@@ -896,6 +896,20 @@ server *server_new(const server_opts *o, eg_err *err)
     evhttp_set_allowed_methods(sv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
                                              EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                              EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    if (o->listen_fd <= 0) { /* a name that does not resolve: say so, before libevent does */
+        struct addrinfo hints, *ai = NULL;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_PASSIVE;
+        if (getaddrinfo(host, NULL, &hints, &ai) != 0) {
+            rc = eg_errf(err, EG_ECONFIG, NULL, 0, 0,
+                         "cannot listen on %s: '%s' is not an address of this host (expected "
+                         "e.g. 127.0.0.1:8443, [::1]:8443 or 0.0.0.0:8443)", o->listen, host);
+            goto done;
+        }
+        freeaddrinfo(ai);
+    }
+    errno = 0;
     if (o->listen_fd > 0) /* pre-forked workers share one listening socket */
         sv->bound = evhttp_accept_socket_with_handle(sv->http, o->listen_fd);
     else
@@ -904,7 +918,7 @@ server *server_new(const server_opts *o, eg_err *err)
         rc = eg_errf(err, EG_ECONFIG, NULL, 0, 0,
                      "cannot listen on %s: %s (is another server using the port, or is the "
                      "address not on this host?)",
-                     o->listen, strerror(errno));
+                     o->listen, errno ? strerror(errno) : "refused");
         goto done;
     }
     struct sockaddr_storage ss;
