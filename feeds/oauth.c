@@ -51,6 +51,7 @@ struct oauth {
     void *now_ctx;
     unsigned char key[32];
     char p_authorize[PATH_MAX_], p_token[PATH_MAX_], p_revoke[PATH_MAX_];
+    store_stmt *bearer;          /* the bearer check, prepared once (every request runs it) */
 };
 
 void oauth_opts_init(oauth_opts *o)
@@ -163,6 +164,7 @@ done:
 void oauth_free(oauth *a)
 {
     if (!a) return;
+    if (a->bearer) a->s->ops->finalize(a->bearer);
     OPENSSL_cleanse(a->key, sizeof a->key);
     free(a);
 }
@@ -779,10 +781,16 @@ int oauth_handle(void *ctx, const http_req *r, http_resp *rs)
     return token ? handle_token(a, r, rs) : handle_revoke(a, r, rs);
 }
 
+/* One indexed join answers a bearer check: token -> its authorization. */
+static const char bearer_sql[] =
+    "SELECT t.kind, t.expires, t.revoked, a.status, a.client_id, a.subscription_id, a.customer,"
+    " a.scope, a.id FROM cd_token t JOIN cd_authorization a ON a.id = t.authorization_id"
+    " WHERE t.hash = ?1";
+
 int oauth_check_bearer(oauth *a, const char *h, oauth_grant *out, eg_err *err)
 {
-    cd_token t;
-    cd_authorization az;
+    store *s = a->s;
+    char hash[CD_HASH_HEX];
     eg_err e2;
     memset(out, 0, sizeof *out);
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
@@ -791,28 +799,48 @@ int oauth_check_bearer(oauth *a, const char *h, oauth_grant *out, eg_err *err)
     while (*tok == ' ') tok++;
     if (!is_b64url_token(tok, 43, 43))
         return eg_errf(err, EG_EINVALID, NULL, 0, 0, "malformed bearer token");
-    int rc = cd_token_find(a->s, tok, &t, &e2);
-    if (rc == EG_ENOINPUT || (!rc && t.kind != CD_TOKEN_ACCESS))
-        return eg_errf(err, EG_EINVALID, NULL, 0, 0, "unknown bearer token");
+    int rc = a->bearer ? 0 : s->ops->prepare(s, bearer_sql, 0, &a->bearer, &e2);
     if (rc) {
         if (err) *err = e2;
         return rc;
     }
-    if (t.revoked) return eg_errf(err, EG_EINVALID, NULL, 0, 0, "the token was revoked");
-    if (now_of(a) >= t.expires) return eg_errf(err, EG_EINVALID, NULL, 0, 0, "the token expired");
-    rc = cd_authorization_get(a->s, t.authorization_id, &az, &e2);
-    if (rc == EG_ENOINPUT || (!rc && az.status != ESPI_AUTH_ACTIVE))
-        return eg_errf(err, EG_EINVALID, NULL, 0, 0, "the authorization was revoked");
-    if (rc) {
+    cd_sha256_hex(tok, hash);
+    s->ops->reset(a->bearer);
+    s->ops->bind_text(a->bearer, 1, hash);
+    rc = s->ops->step(a->bearer, &e2);
+    if (rc < 0) {
+        s->ops->reset(a->bearer);
         if (err) *err = e2;
         return rc;
     }
-    out->kind = az.subscription_id[0] ? OAUTH_GRANT_CUSTOMER : OAUTH_GRANT_CLIENT;
-    copy(out->client_id, sizeof out->client_id, az.client_id);
-    copy(out->subscription_id, sizeof out->subscription_id, az.subscription_id);
-    copy(out->authorization_id, sizeof out->authorization_id, az.id);
-    copy(out->customer_id, sizeof out->customer_id, az.customer);
-    copy(out->scope, sizeof out->scope, az.scope);
-    out->expires_at = t.expires;
+    int found = rc == 1, kind = 0, revoked = 0, status = 0;
+    int64_t expires = 0;
+    if (found) {
+        kind = (int)s->ops->col_i64(a->bearer, 0);
+        expires = s->ops->col_i64(a->bearer, 1);
+        revoked = (int)s->ops->col_i64(a->bearer, 2);
+        status = (int)s->ops->col_i64(a->bearer, 3);
+        copy(out->client_id, sizeof out->client_id, s->ops->col_text(a->bearer, 4));
+        copy(out->subscription_id, sizeof out->subscription_id, s->ops->col_text(a->bearer, 5));
+        copy(out->customer_id, sizeof out->customer_id, s->ops->col_text(a->bearer, 6));
+        copy(out->scope, sizeof out->scope, s->ops->col_text(a->bearer, 7));
+        copy(out->authorization_id, sizeof out->authorization_id, s->ops->col_text(a->bearer, 8));
+    }
+    s->ops->reset(a->bearer); /* releases the read snapshot at once */
+    rc = 0;
+    if (!found || kind != CD_TOKEN_ACCESS)
+        rc = eg_errf(err, EG_EINVALID, NULL, 0, 0, "unknown bearer token");
+    else if (revoked)
+        rc = eg_errf(err, EG_EINVALID, NULL, 0, 0, "the token was revoked");
+    else if (now_of(a) >= expires)
+        rc = eg_errf(err, EG_EINVALID, NULL, 0, 0, "the token expired");
+    else if (status != ESPI_AUTH_ACTIVE)
+        rc = eg_errf(err, EG_EINVALID, NULL, 0, 0, "the authorization was revoked");
+    if (rc) {
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    out->kind = out->subscription_id[0] ? OAUTH_GRANT_CUSTOMER : OAUTH_GRANT_CLIENT;
+    out->expires_at = expires;
     return 0;
 }
