@@ -342,9 +342,15 @@ int cd_app_add(store *s, cd_app *a, int64_t now, char secret[CD_SECRET_MAX], eg_
                            "FB=1_3_4_5_13_14_39;IntervalDuration=3600;BlockDuration=daily;"
                            "HistoryLength=13, no spaces or quotes, < 256 characters)",
                            a->scope[i]);
-    if ((rc = cd_random_token(a->client_id, sizeof a->client_id, err))) return rc;
+    /* neither may start with '-' or '_': a client id or secret that looks
+     * like an option breaks command lines (ours, curl's, argparse's) */
+    do {
+        if ((rc = cd_random_token(a->client_id, sizeof a->client_id, err))) return rc;
+    } while (a->client_id[0] == '-' || a->client_id[0] == '_');
     a->client_id[22] = '\0'; /* 132 random bits are plenty for an id */
-    if ((rc = cd_random_token(secret, CD_SECRET_MAX, err))) return rc;
+    do {
+        if ((rc = cd_random_token(secret, CD_SECRET_MAX, err))) return rc;
+    } while (secret[0] == '-' || secret[0] == '_');
     cd_sha256_hex(secret, sh);
     snprintf(key, sizeof key, "app:%s", a->client_id);
     espi_uuid5_bare(key, a->entry_id);

@@ -112,4 +112,11 @@ expect_rc "client remove again: not found" 66
 run "$E" client remove
 expect_rc "client remove without an id: 64" 64
 
+# ids and secrets never look like options (a leading '-' breaks command lines)
+bad=0
+for i in $(seq 40); do
+  j=$("$ESPIGATE" client add --name "n$i" --redirect-uri https://app.example/cb --scope 'FB=1_3' --format json)
+  printf '%s' "$j" | grep -Eq '"client_(id|secret)": "[-_]' && bad=$((bad + 1))
+done
+[ "$bad" = 0 ] && ok "40 client ids and secrets: none starts with - or _" || not_ok "ids or secrets starting with - or _: $bad"
 finish

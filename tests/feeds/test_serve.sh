@@ -72,7 +72,7 @@ setup_store() {
 tp() { # BASE LOGIN PASSWORD [more args]: the third party
   local base=$1 login=$2 pw=$3; shift 3
   $PY "$SRC/tests/feeds/third_party.py" --base "$base/DataCustodian" --ca "$CA" \
-    --client-id "$CLIENT_ID" --client-secret "$SECRET" --redirect-uri https://127.0.0.1:9/cb \
+    --client-id="$CLIENT_ID" --client-secret="$SECRET" --redirect-uri https://127.0.0.1:9/cb \
     --scope "$SCOPE" --login "$login" --password "$pw" "$@"
 }
 jget() { $PY -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
