@@ -44,6 +44,8 @@ struct espi_api {
     char root[512];                  /* prefix + API_ROOT */
     size_t root_len;
     char store_url[STORE_URL_MAX];
+    char *status_doc;                /* ReadServiceStatus: constant, written once by the writer */
+    size_t status_len;
 };
 
 /* ---- routes ---------------------------------------------------------------- */
@@ -950,17 +952,31 @@ static void serve_bulk(api_call *c)
     stream_start(c, st);
 }
 
-static void serve_status(api_call *c)
+/* The ServiceStatus document, made once with the writer (it never changes:
+ * this server answers only while it is available). */
+static int make_status_doc(espi_api *a, eg_err *err)
 {
     membuf m = {NULL, 0, 0, API_ENTRY_MAX};
     espi_service_status_res ss = {ESPI_SERVICE_AVAILABLE};
-    espi_writer *w = espi_writer_open_io(membuf_write, &m, NULL, &c->err);
-    int rc = w ? espi_writer_service_status(w, &ss, &c->err) : EG_ENOMEM;
-    if (w && !rc) rc = espi_writer_close(w, &c->err);
+    espi_writer *w = espi_writer_open_io(membuf_write, &m, NULL, err);
+    int rc = w ? espi_writer_service_status(w, &ss, err) : EG_ENOMEM;
+    if (w && !rc) rc = espi_writer_close(w, err);
     else if (w) espi_writer_abort(w);
-    if (rc) send_500(c, rc);
-    else send_membuf(c, CT_XML, &m);
-    free(m.p);
+    if (rc) {
+        free(m.p);
+        return rc;
+    }
+    a->status_doc = m.p;
+    a->status_len = m.len;
+    return 0;
+}
+
+static void serve_status(api_call *c)
+{
+    http_resp_status(c->rs, 200);
+    http_resp_header(c->rs, "Content-Type", CT_XML);
+    http_resp_header(c->rs, "Cache-Control", "no-store");
+    if (http_resp_write(c->rs, c->a->status_doc, c->a->status_len)) send_500(c, EG_ENOMEM);
 }
 
 /* ---- the handler --------------------------------------------------------------- */
@@ -1079,10 +1095,16 @@ espi_api *espi_api_new(store *s, const espi_api_opts *o, eg_err *err)
     espi_reader_opts_init(&ro);
     espi_reader_cbs cbs = {NULL, NULL, warm_cb, NULL, NULL};
     espi_read_memory(probe, sizeof probe - 1, "probe", &ro, &cbs, NULL, NULL);
+    if (make_status_doc(a, err)) {
+        free(a);
+        return NULL;
+    }
     return a;
 }
 
 void espi_api_free(espi_api *a)
 {
+    if (!a) return;
+    free(a->status_doc);
     free(a);
 }
