@@ -605,6 +605,7 @@ static int record_tx(store *s, void *ctx, eg_err *err)
     outcome *oc = ctx;
     const job *j = oc->j;
     store_stmt *st = NULL;
+    char msg[NOTIFY_ERROR_MAX + 1]; /* bound below: must live until the step */
     int rc;
     if (oc->result == DELIVERED) {
         rc = s->ops->prepare(s,
@@ -625,7 +626,6 @@ static int record_tx(store *s, void *ctx, eg_err *err)
                              " AND state = 'pending' AND (claim = ?6 OR claim = '') RETURNING id",
                              0, &st, err);
         if (rc) goto done;
-        char msg[NOTIFY_ERROR_MAX + 1];
         snprintf(msg, sizeof msg, "%s", oc->msg);
         s->ops->bind_i64(st, 1, j->attempts + 1);
         s->ops->bind_text(st, 2, msg);
