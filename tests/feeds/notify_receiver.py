@@ -7,7 +7,7 @@
 Writes the port to DIR/port once listening.  Every POST is answered with the
 status in DIR/status (default 200); the request is saved as
 DIR/req-<n>-<status>.xml (body) with its path and Content-Type in
-DIR/req-<n>-<status>.meta.  Only 127.0.0.1, only until killed."""
+DIR/req-<n>-<status>.meta.  Only 127.0.0.1, only until killed or its parent exits."""
 import http.server
 import os
 import ssl
@@ -45,6 +45,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def die_with_parent():
+    """Leave when the test that started us is gone (even if it crashed)."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        threading.Event().wait(0.5)
+    os._exit(0)
+
+
+threading.Thread(target=die_with_parent, daemon=True).start()
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 if sys.argv[2] != "--plain":
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -17,7 +17,8 @@
  * CA records a TLS error and sends nothing; http:// is refused unless
  * allowed; two claimers on one store never send a row twice; max_attempts
  * makes a row 'failed' (and retry revives it); coalescing; a held lease
- * keeps a row from other senders until it runs out. */
+ * keeps a row from other senders until it runs out; the background worker
+ * sends at start and when kicked. */
 #include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -753,6 +754,45 @@ static void test_notify_enqueue_rejects_bad_arguments(void **state)
     store_close(s);
 }
 
+/* Wait up to 10 s for the receiver to hold `want` requests. */
+static int wait_for_requests(const receiver *r, int want)
+{
+    int n = 0;
+    for (int i = 0; i < 200; i++) {
+        free(received(r, 200, &n));
+        if (n >= want) break;
+        usleep(50000);
+    }
+    return n;
+}
+
+static void test_notify_worker_sends_at_start_and_when_kicked(void **state)
+{
+    env *e = *state;
+    NEED_BACKEND(e);
+    store *s = open_ok(e);
+    notify_opts o;
+    char uri[200], id1[40], id2[40];
+    const char *res[] = {"https://dc.example/r/a"};
+    eg_err err;
+    rows rs;
+    opts_for(e, &o);
+    uri_of(&e->tls, "https", "/n", uri, sizeof uri);
+    enqueue_ok(s, "client-a", uri, res, 1, id1);
+    notify_worker *w = notify_worker_start(e->url, &o, 3600, &err);
+    assert_non_null(w);
+    assert_int_equal(wait_for_requests(&e->tls, 1), 1); /* the first run is at start */
+    enqueue_ok(s, "client-b", uri, res, 1, id2);
+    notify_worker_kick(w);
+    assert_int_equal(wait_for_requests(&e->tls, 2), 2);
+    notify_worker_stop(w);
+    list_ok(s, &rs);
+    assert_string_equal(find_row(&rs, id1)->state, "sent");
+    assert_string_equal(find_row(&rs, id2)->state, "sent");
+    assert_null(notify_worker_start("bogus://nowhere", &o, 10, &err));
+    store_close(s);
+}
+
 #define NOTIFY_TESTS                                                                           \
     cmocka_unit_test_setup(test_notify_delivers_a_batch_list_with_exactly_the_uris, test_setup), \
     cmocka_unit_test_setup(test_notify_500_is_retried_with_growing_delay_then_delivered,       \
@@ -767,7 +807,8 @@ static void test_notify_enqueue_rejects_bad_arguments(void **state)
     cmocka_unit_test_setup(test_notify_max_attempts_makes_the_row_failed, test_setup),         \
     cmocka_unit_test_setup(test_notify_coalesces_pending_rows_for_one_destination, test_setup), \
     cmocka_unit_test_setup(test_notify_held_lease_keeps_other_senders_off, test_setup),        \
-    cmocka_unit_test_setup(test_notify_enqueue_rejects_bad_arguments, test_setup)
+    cmocka_unit_test_setup(test_notify_enqueue_rejects_bad_arguments, test_setup),             \
+    cmocka_unit_test_setup(test_notify_worker_sends_at_start_and_when_kicked, test_setup)
 
 int main(void)
 {
