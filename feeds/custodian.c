@@ -746,25 +746,34 @@ done:
     return rc;
 }
 
-int cd_authorization_create(store *s, const char *client_id, const char *customer,
-                            const char *scope, int64_t now, int64_t ttl, int in_tx,
-                            cd_authorization *out, eg_err *err)
+/* A new active authorization (random id) valid from now for ttl seconds. */
+static int auth_new(cd_authorization *out, const char *client_id, const char *scope,
+                    const char *grant_type, int64_t now, int64_t ttl, eg_err *err)
 {
-    int rc = in_tx ? 0 : cd_begin(s, err);
-    if (rc) return rc;
     memset(out, 0, sizeof *out);
-    if ((rc = cd_random_uuid(out->id, sizeof out->id, err))) goto done;
-    if ((rc = subscription_of(s, client_id, customer, now, out->subscription_id, err))) goto done;
+    int rc = cd_random_uuid(out->id, sizeof out->id, err);
+    if (rc) return rc;
     copy(out->client_id, sizeof out->client_id, client_id);
-    copy(out->customer, sizeof out->customer, customer);
     copy(out->scope, sizeof out->scope, scope);
-    copy(out->grant_type, sizeof out->grant_type, "authorization_code");
+    copy(out->grant_type, sizeof out->grant_type, grant_type);
     out->status = ESPI_AUTH_ACTIVE;
     out->authorized_start = now;
     out->authorized_duration = ttl;
     out->published_start = out->published_duration = ESPI_NONE;
     out->created = out->updated = now;
     out->expires = now + ttl;
+    return 0;
+}
+
+int cd_authorization_create(store *s, const char *client_id, const char *customer,
+                            const char *scope, int64_t now, int64_t ttl, int in_tx,
+                            cd_authorization *out, eg_err *err)
+{
+    int rc = in_tx ? 0 : cd_begin(s, err);
+    if (rc) return rc;
+    if ((rc = auth_new(out, client_id, scope, "authorization_code", now, ttl, err))) goto done;
+    if ((rc = subscription_of(s, client_id, customer, now, out->subscription_id, err))) goto done;
+    copy(out->customer, sizeof out->customer, customer);
     rc = auth_insert(s, out, err);
 done:
     return in_tx ? rc : finish_tx(s, rc, err);
@@ -792,17 +801,7 @@ int cd_authorization_client(store *s, const char *client_id, const char *scope, 
         goto done;
     }
     if (rc) goto done;
-    memset(out, 0, sizeof *out);
-    if ((rc = cd_random_uuid(out->id, sizeof out->id, err))) goto done;
-    copy(out->client_id, sizeof out->client_id, client_id);
-    copy(out->scope, sizeof out->scope, scope);
-    copy(out->grant_type, sizeof out->grant_type, "client_credentials");
-    out->status = ESPI_AUTH_ACTIVE;
-    out->authorized_start = now;
-    out->authorized_duration = ttl;
-    out->published_start = out->published_duration = ESPI_NONE;
-    out->created = out->updated = now;
-    out->expires = now + ttl;
+    if ((rc = auth_new(out, client_id, scope, "client_credentials", now, ttl, err))) goto done;
     rc = auth_insert(s, out, err);
 done:
     s->ops->finalize(st);
