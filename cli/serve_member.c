@@ -64,28 +64,6 @@ static void send_form(const member_page *mp, http_resp *rs, int status, const ch
     http_resp_printf(rs, login_form, err, mp->prefix);
 }
 
-/* A rendered page bigger than the buffered-body limit goes out in pieces. */
-typedef struct mem_stream {
-    char *p;
-    size_t len, off;
-} mem_stream;
-
-static int mem_produce(void *ctx, http_resp *rs)
-{
-    mem_stream *m = ctx;
-    size_t n = m->len - m->off < 65536 ? m->len - m->off : 65536;
-    if (n && http_resp_write(rs, m->p + m->off, n)) return -1;
-    m->off += n;
-    return m->off < m->len ? 1 : 0;
-}
-
-static void mem_done(void *ctx)
-{
-    mem_stream *m = ctx;
-    free(m->p);
-    free(m);
-}
-
 /* Export customer's data into a temporary feed and render it into memory. */
 static int render_customer(const member_page *mp, const char *customer, char **html,
                            size_t *len, eg_err *err)
@@ -170,15 +148,7 @@ int member_page_handle(void *ctx, const http_req *r, http_resp *rs)
         send_form(mp, rs, 413, "Your data is too large to show on one page.");
         return 1;
     }
-    mem_stream *m = malloc(sizeof *m);
-    if (!m) {
-        free(html);
+    if (http_resp_take_buffer(rs, html, len)) /* larger than 1 MiB: streamed */
         send_form(mp, rs, 500, "Out of memory; try again.");
-        return 1;
-    }
-    m->p = html;
-    m->len = len;
-    m->off = 0;
-    http_resp_stream(rs, mem_produce, mem_done, m);
     return 1;
 }

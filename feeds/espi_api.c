@@ -197,49 +197,15 @@ static int membuf_write(void *io, const char *buf, int len)
 }
 
 /* A memory producer for a built body above the buffered-body limit. */
-typedef struct memstream {
-    char *p;
-    size_t len, off;
-} memstream;
-
-static int memstream_produce(void *ctx, http_resp *rs)
-{
-    memstream *m = ctx;
-    size_t n = m->len - m->off < API_CHUNK ? m->len - m->off : API_CHUNK;
-    if (n && http_resp_write(rs, m->p + m->off, n)) return -1;
-    m->off += n;
-    return m->off < m->len ? 1 : 0;
-}
-
-static void memstream_done(void *ctx)
-{
-    memstream *m = ctx;
-    free(m->p);
-    free(m);
-}
-
 /* Send a built document (takes m's memory). */
 static void send_membuf(api_call *c, const char *type, membuf *m)
 {
     http_resp_status(c->rs, 200);
     http_resp_header(c->rs, "Content-Type", type);
     http_resp_header(c->rs, "Cache-Control", "no-store");
-    if (http_resp_write(c->rs, m->p ? m->p : "", m->len) == 0) {
-        free(m->p);
-        m->p = NULL;
-        return;
-    }
-    memstream *ms = calloc(1, sizeof *ms);
-    if (!ms) {
-        free(m->p);
-        m->p = NULL;
-        send_text(c->rs, 500, "out of memory");
-        return;
-    }
-    ms->p = m->p;
-    ms->len = m->len;
+    char *p = m->p;
     m->p = NULL;
-    http_resp_stream(c->rs, memstream_produce, memstream_done, ms);
+    if (http_resp_take_buffer(c->rs, p, m->len)) send_text(c->rs, 500, "out of memory");
 }
 
 /* ---- query parameters ------------------------------------------------------ */
@@ -352,22 +318,19 @@ static void rebase_href(char *href, const char *base, const char *sid)
     if (n > 0 && (size_t)n < sizeof out) memcpy(href, out, (size_t)n + 1);
 }
 
-/* Write r with its entry's links re-rooted (see above). */
+/* Write r with its entry's links re-rooted (see above).  scratch holds the
+ * re-rooted copy: one per caller, so a feed does not allocate per entry. */
 static int write_linked(espi_writer *w, const espi_resource *r, const char *base,
-                        const char *sid, eg_err *err)
+                        const char *sid, espi_entry *scratch, eg_err *err)
 {
     if (!r->entry || !base[0]) return espi_writer_resource(w, r, err);
-    espi_entry *e = malloc(sizeof *e);
-    if (!e) return eg_errf(err, EG_ENOMEM, NULL, 0, 0, "out of memory");
-    *e = *r->entry;
-    rebase_href(e->self.href, base, sid);
-    rebase_href(e->up.href, base, sid);
-    for (int i = 0; i < e->n_related; i++) rebase_href(e->related[i].href, base, sid);
+    *scratch = *r->entry;
+    rebase_href(scratch->self.href, base, sid);
+    rebase_href(scratch->up.href, base, sid);
+    for (int i = 0; i < scratch->n_related; i++) rebase_href(scratch->related[i].href, base, sid);
     espi_resource copy = *r;
-    copy.entry = e;
-    int rc = espi_writer_resource(w, &copy, err);
-    free(e);
-    return rc;
+    copy.entry = scratch;
+    return espi_writer_resource(w, &copy, err);
 }
 
 /* The resource base this request's links use: origin + prefix + R. */
@@ -386,6 +349,7 @@ typedef struct finder {
     int found;
     char id[ESPI_ID_MAX];
     const char *base, *sid;      /* link re-rooting */
+    espi_entry scratch;          /* the re-rooted copy of the match */
 } finder;
 
 static int finder_cb(void *ctx, const espi_resource *r, eg_err *err)
@@ -395,7 +359,7 @@ static int finder_cb(void *ctx, const espi_resource *r, eg_err *err)
     if (!r->entry || !id_matches(r->entry, f->want)) return 0;
     f->found = 1;
     snprintf(f->id, sizeof f->id, "%s", r->entry->id);
-    if (f->w && (rc = write_linked(f->w, r, f->base, f->sid, err))) return rc;
+    if (f->w && (rc = write_linked(f->w, r, f->base, f->sid, &f->scratch, err))) return rc;
     return EG_ESTOP;
 }
 
@@ -409,7 +373,7 @@ static int find_scoped(api_call *c, espi_resource_type kind, const char *up, con
     store_narrow n = {kind, mr};
     char base[ESPI_URI_MAX];
     call_base(c, base);
-    finder f = {want, w, 0, "", base, c->g.subscription_id};
+    finder f = {.want = want, .w = w, .base = base, .sid = c->g.subscription_id};
     store_query_init(&q);
     q.customer = c->g.customer_id;
     q.usage_point = up;
@@ -449,6 +413,7 @@ typedef struct api_stream {
     size_t n_customers, cap_customers;
     char base[ESPI_URI_MAX], sid[OAUTH_ID_MAX]; /* link re-rooting */
     char self_url[ESPI_URI_MAX];     /* the request's own URL: the feed's self link */
+    espi_entry scratch;              /* write_linked's copy, reused entry after entry */
     /* worker state */
     espi_writer *w;
     long seen, sent;
@@ -510,7 +475,7 @@ static int feed_cb(void *ctx, const espi_resource *r, eg_err *err)
 {
     api_stream *st = ctx;
     if (stopped(st)) return EG_ESTOP;
-    return write_linked(st->w, r, st->base, st->sid, err);
+    return write_linked(st->w, r, st->base, st->sid, &st->scratch, err);
 }
 
 static uint64_t fnv1a(const char *s)
@@ -562,7 +527,7 @@ static int bulk_cb(void *ctx, const espi_resource *r, eg_err *err)
     }
     if (++st->seen < st->q.start_index) return 0;
     st->sent++;
-    return write_linked(st->w, r, st->base, st->sid, err);
+    return write_linked(st->w, r, st->base, st->sid, &st->scratch, err);
 }
 
 static int run_bulk(api_stream *st, store *s)

@@ -392,6 +392,46 @@ void http_resp_stream(http_resp *rs, http_produce_fn produce, void (*done)(void 
     rs->ctx = ctx;
 }
 
+/* http_resp_take_buffer's stream: the taken buffer, 64 KiB a call. */
+typedef struct owned_body {
+    char *p;
+    size_t len, off;
+} owned_body;
+
+static int owned_produce(void *ctx, http_resp *rs)
+{
+    owned_body *b = ctx;
+    size_t n = b->len - b->off < 65536 ? b->len - b->off : 65536;
+    if (n && http_resp_write(rs, b->p + b->off, n)) return -1;
+    b->off += n;
+    return b->off < b->len ? 1 : 0;
+}
+
+static void owned_done(void *ctx)
+{
+    owned_body *b = ctx;
+    free(b->p);
+    free(b);
+}
+
+int http_resp_take_buffer(http_resp *rs, char *p, size_t len)
+{
+    if (http_resp_write(rs, p ? p : "", len) == 0) {
+        free(p);
+        return 0;
+    }
+    owned_body *b = malloc(sizeof *b);
+    if (!b) {
+        free(p);
+        return -1;
+    }
+    b->p = p;
+    b->len = len;
+    b->off = 0;
+    http_resp_stream(rs, owned_produce, owned_done, b);
+    return 0;
+}
+
 int http_resp_is_stream(const http_resp *rs) { return rs->produce != NULL; }
 
 int http_resp_produce(http_resp *rs)

@@ -70,6 +70,12 @@ int http_resp_printf(http_resp *rs, const char *fmt, ...)
 typedef int (*http_produce_fn)(void *ctx, http_resp *rs);
 void http_resp_stream(http_resp *rs, http_produce_fn produce, void (*done)(void *ctx), void *ctx);
 
+/* A whole body already built in memory: takes p (malloc'd; freed here in
+ * every case).  Buffered when it fits the buffered-body limit, else sent
+ * as a stream from p, so a document of any size goes out.  0, or -1 when
+ * out of memory (the caller answers 500). */
+int http_resp_take_buffer(http_resp *rs, char *p, size_t len);
+
 /* A producer may also return HTTP_PRODUCE_WAIT: nothing to send yet (its
  * data comes from another thread).  The core then stops calling it until
  * someone calls http_resp_wake(rs), which is safe from any thread. */
