@@ -421,8 +421,7 @@ int cmd_demo(int argc, char **argv)
     }
 
     char base[300];
-    const char *colon = strrchr(listen, ':');
-    snprintf(base, sizeof base, "https://localhost:%s", colon ? colon + 1 : "8443");
+    serve_default_base(listen, base, sizeof base);
     if (demo_certs("certs/dev")) return EG_EXIT_CONFIG;
     if ((st = demo_custodian(url, base))) return st;
     printf("\n5. the Data Custodian (espigate serve); stop it with Ctrl-C\n");

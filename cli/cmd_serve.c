@@ -296,8 +296,7 @@ static int parse_args(int argc, char **argv, serve_opts *o)
     return 0;
 }
 
-/* "https://localhost:PORT" from the listen address's port. */
-static void default_base(const char *listen, char *out, size_t size)
+void serve_default_base(const char *listen, char *out, size_t size)
 {
     const char *colon = strrchr(listen, ':');
     snprintf(out, size, "https://localhost:%s", colon ? colon + 1 : "8443");
@@ -329,7 +328,7 @@ static int serve_one(const serve_opts *po, int listen_fd, int banner)
     int status = EG_EXIT_OK;
 
     if (o.base_url) snprintf(base, sizeof base, "%s", o.base_url);
-    else default_base(o.listen, base, sizeof base);
+    else serve_default_base(o.listen, base, sizeof base);
     snprintf(sc.resource_base, sizeof sc.resource_base, "%s" PREFIX "/espi/1_1/resource", base);
 
     if ((rc = notify_global_init(&err))) goto fail;

@@ -107,34 +107,35 @@ static int collect(void *ctx, const char *subscription_id, const char *client_id
     return 0;
 }
 
-/* Every active subscription, for an import too large to track. */
+/* Every active subscription, for an import too large to track: the client
+ * ids first (cd_app_list), then each one's subscriptions -- a store cursor
+ * stays closed while the next query runs. */
+typedef struct ids {
+    char (*v)[CD_ID_MAX];
+    size_t n, cap;
+} ids;
+
+static int collect_app(void *ctx, const cd_app *a)
+{
+    ids *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        char(*v)[CD_ID_MAX] = realloc(l->v, cap * sizeof *v);
+        if (!v) return EG_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    snprintf(l->v[l->n++], CD_ID_MAX, "%s", a->client_id);
+    return 0;
+}
+
 static int collect_all(store *s, walk *w, eg_err *err)
 {
-    int rc;
-    char (*apps)[CD_ID_MAX] = NULL;
-    size_t n = 0, cap = 0;
-    store_stmt *st = NULL;
-    /* the applications first, then each one's subscriptions */
-    rc = s->ops->prepare(s, "SELECT client_id FROM cd_app ORDER BY client_id", 0, &st, err);
-    while (!rc && (rc = s->ops->step(st, err)) == 1) {
-        if (n == cap) {
-            size_t c2 = cap ? cap * 2 : 8;
-            char (*v)[CD_ID_MAX] = realloc(apps, c2 * sizeof *v);
-            if (!v) {
-                rc = EG_ENOMEM;
-                break;
-            }
-            apps = v;
-            cap = c2;
-        }
-        snprintf(apps[n++], CD_ID_MAX, "%s", s->ops->col_text(st, 0));
-        rc = 0;
-    }
-    s->ops->finalize(st);
-    if (rc > 0) rc = 0;
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = cd_subscriptions_of_client(s, apps[i], collect, w, err);
-    free(apps);
+    ids apps = {NULL, 0, 0};
+    int rc = cd_app_list(s, collect_app, &apps, err);
+    for (size_t i = 0; !rc && i < apps.n; i++)
+        rc = cd_subscriptions_of_client(s, apps.v[i], collect, w, err);
+    free(apps.v);
     return rc;
 }
 

@@ -381,12 +381,14 @@ static void app_from_row(store *s, store_stmt *st, cd_app *a)
 
 #define APP_COLS "client_id, name, redirect_uris, notify_uri, scopes, entry_id, created"
 
-/* Find by client id or entry id. */
-static int app_get_by(store *s, const char *id, cd_app *out, eg_err *err)
+/* The application whose client id (or, with by_entry, entry id) is id. */
+static int app_lookup(store *s, const char *id, int by_entry, cd_app *out, eg_err *err)
 {
+    static const char by_client[] = "SELECT " APP_COLS " FROM cd_app WHERE client_id = ?1",
+                      by_either[] = "SELECT " APP_COLS " FROM cd_app WHERE client_id = ?1"
+                                    " OR entry_id = ?1";
     store_stmt *st = NULL;
-    int rc = prep(s, "SELECT " APP_COLS " FROM cd_app WHERE client_id = ?1 OR entry_id = ?1",
-                  &st, err);
+    int rc = prep(s, by_entry ? by_either : by_client, &st, err);
     if (rc) goto done;
     s->ops->bind_text(st, 1, id);
     rc = s->ops->step(st, err);
@@ -404,22 +406,7 @@ done:
 
 int cd_app_get(store *s, const char *client_id, cd_app *out, eg_err *err)
 {
-    store_stmt *st = NULL;
-    int rc = prep(s, "SELECT " APP_COLS " FROM cd_app WHERE client_id = ?1", &st, err);
-    if (rc) goto done;
-    s->ops->bind_text(st, 1, client_id);
-    rc = s->ops->step(st, err);
-    if (rc == 1) {
-        app_from_row(s, st, out);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = eg_errf(err, EG_ENOINPUT, NULL, 0, 0,
-                     "no application with client id '%.80s' (see 'espigate client list')",
-                     client_id);
-    }
-done:
-    s->ops->finalize(st);
-    return rc;
+    return app_lookup(s, client_id, 0, out, err);
 }
 
 int cd_app_list(store *s, int (*cb)(void *ctx, const cd_app *a), void *ctx, eg_err *err)
@@ -518,7 +505,7 @@ int cd_app_info(store *s, const char *resource_base, const char *id, espi_entry 
 {
     char base[CD_BASE_MAX], root[CD_BASE_MAX];
     cd_app *a = malloc(sizeof *a);
-    int rc = a ? app_get_by(s, id, a, err) : eg_errf(err, EG_ENOMEM, NULL, 0, 0, "out of memory");
+    int rc = a ? app_lookup(s, id, 1, a, err) : eg_errf(err, EG_ENOMEM, NULL, 0, 0, "out of memory");
     if (rc) goto done;
     base_parts(resource_base, base, sizeof base, root, sizeof root);
     espi_entry_init(e);

@@ -147,17 +147,7 @@ def main():
     check("a code used twice is invalid_grant",
           again.status_code == 400 and again.json().get("error") == "invalid_grant", again.text)
     # RFC 6749 10.5: the reuse revokes what the code gave; start again.
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-    app = OAuth2Session(o.client_id, redirect_uri=o.redirect_uri, scope=[o.scope])
-    app.trust_env = False
-    url, state = app.authorization_url(o.base + "/oauth/authorize",
-                                       code_challenge=challenge.decode(),
-                                       code_challenge_method="S256")
-    resp, _ = consent(member, url, o.login, o.password)
-    loc = resp.headers.get("Location", "")
-    token = app.fetch_token(token_url, authorization_response=loc, auth=basic,
-                            code_verifier=verifier, verify=o.ca)
+    app, token = grant(o)
 
     feed = app.get(token["resourceURI"], verify=o.ca)
     check("GET resourceURI: 200 application/atom+xml",
@@ -199,7 +189,7 @@ def main():
 
 
 def grant(o):
-    """Consent as the member and trade the code: the token response."""
+    """Consent as the member and trade the code: the session and the token response."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
     app = OAuth2Session(o.client_id, redirect_uri=o.redirect_uri, scope=[o.scope])
@@ -210,16 +200,17 @@ def grant(o):
     member.trust_env = False
     member.verify = o.ca
     resp, _ = consent(member, url, o.login, o.password)
-    return app.fetch_token(o.base + "/oauth/token", authorization_response=resp.headers["Location"],
-                           auth=HTTPBasicAuth(o.client_id, o.client_secret),
-                           code_verifier=verifier, verify=o.ca)
+    token = app.fetch_token(o.base + "/oauth/token", authorization_response=resp.headers["Location"],
+                            auth=HTTPBasicAuth(o.client_id, o.client_secret),
+                            code_verifier=verifier, verify=o.ca)
+    return app, token
 
 
 def print_token(o):
     global passed
     import json
     sys.stdout = sys.stderr      # consent()'s check lines go to stderr
-    token = grant(o)
+    _, token = grant(o)
     sys.stdout = sys.__stdout__
     print(json.dumps(dict(token)))
     return 0 if failed == 0 else 1
