@@ -14,12 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include "audit.h"
 #include "cli.h"
 #include "cmd_audit.h"
+#include "custodian.h"
 
 #define EXIT_UNAVAILABLE 69   /* sysexits EX_UNAVAILABLE */
 
@@ -90,18 +88,6 @@ static int parse_number(const char *opt, const char *s, unsigned long long *out)
 
 /* ---- --redirect-uri: the authorization code flow, with a person ---------- */
 
-static void b64url(const unsigned char *p, size_t n, char *out, size_t size)
-{
-    unsigned char tmp[128];
-    int len = EVP_EncodeBlock(tmp, p, (int)n);
-    size_t o = 0;
-    for (int i = 0; i < len && o + 1 < size; i++) {
-        if (tmp[i] == '=') break;
-        out[o++] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' : (char)tmp[i];
-    }
-    out[o] = '\0';
-}
-
 static size_t grow(char *p, size_t size, size_t nmemb, void *ctx)
 {
     char *buf = ctx;
@@ -140,17 +126,14 @@ static int query_param(CURL *c, const char *url, const char *name, char *out, si
 static int interactive_grant(const audit_opts *o, const char *redirect, const char *scope,
                              char *token, size_t tsize, char *resource, size_t rsize)
 {
-    unsigned char rnd[48];
-    char verifier[80], challenge[64], state[32], line[4096], code[1024], got_state[64];
-    unsigned char dg[32];
-    unsigned int dl = 0;
+    char verifier[64], challenge[48], state[64], line[4096], code[1024], got_state[64];
     int rc = EG_EXIT_USAGE;
+    if (cd_random_token(verifier, sizeof verifier, NULL) ||
+        cd_random_token(state, sizeof state, NULL))
+        return EG_EXIT_SOFTWARE;
+    cd_pkce_s256(verifier, challenge);
     CURL *c = curl_easy_init();
-    if (!c || RAND_bytes(rnd, sizeof rnd) != 1) return EG_EXIT_SOFTWARE;
-    b64url(rnd, 32, verifier, sizeof verifier);
-    b64url(rnd + 32, 16, state, sizeof state);
-    EVP_Digest(verifier, strlen(verifier), dg, &dl, EVP_sha256(), NULL);
-    b64url(dg, dl, challenge, sizeof challenge);
+    if (!c) return EG_EXIT_SOFTWARE;
     char *e_cid = curl_easy_escape(c, o->client_id, 0), *e_red = curl_easy_escape(c, redirect, 0),
          *e_scope = scope ? curl_easy_escape(c, scope, 0) : NULL;
     fprintf(stderr,
