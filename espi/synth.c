@@ -266,7 +266,7 @@ static int write_day(synth *s, int up, const char *upid, int flow, const char *m
     civil_from_days(date, &y, &m, &d);
     snprintf(title, sizeof title, "Energy %s %04d-%02d-%02d",
              flow == FLOW_FORWARD ? "delivered" : "received", y, m, d);
-    entry_for(s, title, ibid, "up:%d:mr:%s:ib:%d", up, flow_name(flow), day);
+    entry_for(s, title, ibid, "up:%d:mr:%s:ib:%04d-%02d-%02d", up, flow_name(flow), y, m, d);
     espi_links_interval_block(&s->e, s->base, s->sid, upid, mrid, ibid);
     espi_interval iv = {end - start, start};
     if ((rc = espi_writer_begin_interval_block(s->w, &s->e, &iv, err))) return rc;

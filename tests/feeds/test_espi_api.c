@@ -44,7 +44,7 @@
 #define SID_C "33333333-3333-4333-8333-333333333333"
 #define UP_A "ca468173-378e-5cad-a411-a961c2bef043"
 #define MR_A "3cf15b50-9805-523f-8aa2-e966062a5bc9"
-#define IB_A "6b61f375-acb2-5ec6-9405-67d857af13d6"
+#define IB_A "5be3fad3-d9af-5ec5-8c26-d03a45b977a3"
 #define US_A "1803acdb-358e-51c0-9c63-6106562031a9"
 #define LTP_A "c057d101-a5d2-5125-9a29-7b97f04ada0d"
 #define RT_A "4ed24de1-fd16-5ce9-a26d-9dfcc205ee81"
