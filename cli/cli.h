@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "textout.h" /* eg_json_string(), eg_xml_text() */
 
 typedef enum cli_format { CLI_FMT_TEXT, CLI_FMT_JSON, CLI_FMT_JUNIT } cli_format;
 
@@ -30,11 +31,6 @@ int cli_report(const eg_err *err);
 
 /* "file:line:col:" -- line and col left out when 0 (unknown). */
 void cli_print_position(FILE *f, const char *file, long line, long col);
-
-/* Write s as a JSON string literal (with quotes) to f. */
-void cli_json_string(FILE *f, const char *s);
-/* Write s escaped for XML text or attribute values. */
-void cli_xml_escape(FILE *f, const char *s);
 
 /* Progress on a terminal: cli_progress(label, bytes) redraws one stderr line
  * at most ~10 times a second, and only when stderr is a TTY;

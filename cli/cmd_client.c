@@ -87,7 +87,7 @@ static void json_list(const char *key, char (*items)[CD_URI_MAX], int n)
     printf(", \"%s\": [", key);
     for (int i = 0; i < n; i++) {
         if (i) printf(", ");
-        cli_json_string(stdout, items[i]);
+        eg_json_string(stdout, items[i]);
     }
     printf("]");
 }
@@ -97,7 +97,7 @@ static void json_scopes(char (*items)[CD_SCOPE_MAX], int n)
     printf(", \"scopes\": [");
     for (int i = 0; i < n; i++) {
         if (i) printf(", ");
-        cli_json_string(stdout, items[i]);
+        eg_json_string(stdout, items[i]);
     }
     printf("]");
 }
@@ -107,15 +107,15 @@ static int print_app(void *p, const cd_app *a)
     list_ctx *l = p;
     if (l->fmt == CLI_FMT_JSON) {
         printf("%s\n  {\"client_id\": ", l->n ? "," : "");
-        cli_json_string(stdout, a->client_id);
+        eg_json_string(stdout, a->client_id);
         printf(", \"name\": ");
-        cli_json_string(stdout, a->name);
+        eg_json_string(stdout, a->name);
         json_list("redirect_uris", (char (*)[CD_URI_MAX])a->redirect_uri, a->n_redirect_uri);
         printf(", \"notify_uri\": ");
-        cli_json_string(stdout, a->notify_uri);
+        eg_json_string(stdout, a->notify_uri);
         json_scopes((char (*)[CD_SCOPE_MAX])a->scope, a->n_scope);
         printf(", \"application_information_id\": ");
-        cli_json_string(stdout, a->entry_id);
+        eg_json_string(stdout, a->entry_id);
         printf(", \"created\": %lld}", (long long)a->created);
     } else {
         printf("%s\t%s\t%d redirect URI%s\t%s\n", a->client_id, a->name, a->n_redirect_uri,
@@ -134,13 +134,13 @@ static int client_add(store *s, cd_app *a, cli_format fmt)
     if (rc) return cli_report(&err);
     if (fmt == CLI_FMT_JSON) {
         printf("{\"client_id\": ");
-        cli_json_string(stdout, a->client_id);
+        eg_json_string(stdout, a->client_id);
         printf(", \"client_secret\": ");
-        cli_json_string(stdout, secret);
+        eg_json_string(stdout, secret);
         printf(", \"name\": ");
-        cli_json_string(stdout, a->name);
+        eg_json_string(stdout, a->name);
         printf(", \"application_information_id\": ");
-        cli_json_string(stdout, a->entry_id);
+        eg_json_string(stdout, a->entry_id);
         printf("}\n");
     } else {
         printf("client_id: %s\nclient_secret: %s\n", a->client_id, secret);
@@ -264,9 +264,9 @@ static int print_member(void *p, const char *login, const char *customer, int64_
     list_ctx *l = p;
     if (l->fmt == CLI_FMT_JSON) {
         printf("%s\n  {\"login\": ", l->n ? "," : "");
-        cli_json_string(stdout, login);
+        eg_json_string(stdout, login);
         printf(", \"customer\": ");
-        cli_json_string(stdout, customer);
+        eg_json_string(stdout, customer);
         printf(", \"created\": %lld}", (long long)created);
     } else {
         printf("%s\t%s\n", login, customer);

@@ -133,18 +133,18 @@ static int print_row(void *ctx, const notify_row *r)
     fmt_time(r->sent_at, sent, sizeof sent);
     if (l->fmt == CLI_FMT_JSON) {
         printf("%s\n  {\"id\": ", l->n ? "," : "");
-        cli_json_string(stdout, r->id);
+        eg_json_string(stdout, r->id);
         printf(", \"state\": ");
-        cli_json_string(stdout, r->state);
+        eg_json_string(stdout, r->state);
         printf(", \"client_id\": ");
-        cli_json_string(stdout, r->client_id);
+        eg_json_string(stdout, r->client_id);
         printf(", \"uri\": ");
-        cli_json_string(stdout, r->uri);
+        eg_json_string(stdout, r->uri);
         printf(", \"resources\": %ld, \"attempts\": %ld, \"created\": \"%s\", \"next_try\": "
                "\"%s\", \"sent_at\": %s%s%s, \"last_error\": ",
                r->n_resources, r->attempts, created, next, r->sent_at == ESPI_NONE ? "" : "\"",
                r->sent_at == ESPI_NONE ? "null" : sent, r->sent_at == ESPI_NONE ? "" : "\"");
-        cli_json_string(stdout, r->last_error);
+        eg_json_string(stdout, r->last_error);
         printf("}");
     } else {
         char when[64];

@@ -334,9 +334,9 @@ static int print_customer(void *p, const char *id, const char *name, long ups)
     list_ctx *l = p;
     if (l->fmt == CLI_FMT_JSON) {
         printf("%s\n  {\"id\": ", l->n ? "," : "");
-        cli_json_string(stdout, id);
+        eg_json_string(stdout, id);
         printf(", \"name\": ");
-        cli_json_string(stdout, name);
+        eg_json_string(stdout, name);
         printf(", \"usage_points\": %ld}", ups);
     } else {
         printf("%s\t%s\t%ld usage point%s\n", id, name, ups, ups == 1 ? "" : "s");
@@ -415,7 +415,7 @@ static void print_problem(void *p, const char *msg)
     check_print *cp = p;
     if (cp->fmt == CLI_FMT_JSON) {
         printf("%s\n    ", cp->n ? "," : "");
-        cli_json_string(stdout, msg);
+        eg_json_string(stdout, msg);
     } else {
         printf("%s\n", msg);
     }

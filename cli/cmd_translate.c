@@ -368,9 +368,9 @@ static void summary_json_inputs(const run *r, FILE *f)
     for (int i = 0; i < r->n_in; i++) {
         const input *in = &r->in[i];
         fprintf(f, "%s\n    {\"file\": ", i ? "," : "");
-        cli_json_string(f, in->name);
+        eg_json_string(f, in->name);
         fprintf(f, ", \"format\": \"%s\", \"detected\": ", in->fmt->name);
-        cli_json_string(f, in->what);
+        eg_json_string(f, in->what);
         fprintf(f, ", \"skipped\": {");
         for (int k = 0; k <= TR_SKIP_WARNING; k++)
             fprintf(f, "%s\"%s\": %" PRId64, k ? ", " : "", skip_kind_key(k),
@@ -379,7 +379,7 @@ static void summary_json_inputs(const run *r, FILE *f)
         for (int k = 0; in->sum && k < in->sum->n_kept; k++) {
             fprintf(f, "%s{\"line\": %ld, \"kind\": \"%s\", \"reason\": ", k ? ", " : "",
                     in->sum->kept[k].line, skip_kind_key((int)in->sum->kept[k].kind));
-            cli_json_string(f, in->sum->kept[k].reason);
+            eg_json_string(f, in->sum->kept[k].reason);
             fprintf(f, "}");
         }
         fprintf(f, "]}");
@@ -393,9 +393,9 @@ static void summary_json(const run *r, FILE *f)
     int64_t rin = 0, rout = 0;
     espi_time_format(tr_emit_updated(r->emit), t, sizeof t);
     fprintf(f, "{\n  \"output\": ");
-    cli_json_string(f, r->o.out);
+    eg_json_string(f, r->o.out);
     fprintf(f, ",\n  \"zone\": ");
-    cli_json_string(f, tr_tz_name(r->tz));
+    eg_json_string(f, tr_tz_name(r->tz));
     fprintf(f, ",\n  \"updated\": \"%s\",\n  \"entries\": %" PRId64 ",\n", t, tr_emit_entries(r->emit));
     summary_json_inputs(r, f);
     fprintf(f, "  \"channels\": [");
@@ -406,11 +406,11 @@ static void summary_json(const run *r, FILE *f)
         rin += it.readings;
         rout += s->readings;
         fprintf(f, "%s\n    {\"key\": ", c ? "," : "");
-        cli_json_string(f, ch->key);
+        eg_json_string(f, ch->key);
         fprintf(f, ", \"name\": ");
-        cli_json_string(f, ch->name);
+        eg_json_string(f, ch->name);
         fprintf(f, ", \"usage_point\": ");
-        cli_json_string(f, ch->usage_point);
+        eg_json_string(f, ch->usage_point);
         fprintf(f, ", \"selected\": %s, \"flow_direction\": %" PRId64 ", \"uom\": %" PRId64
                    ", \"power_of_ten_multiplier\": %" PRId64 ", \"interval_length\": %" PRId64,
                 s->selected ? "true" : "false", ch->flow_direction, ch->uom,

@@ -76,10 +76,10 @@ static void print_diag(void *p, const espi_diag *d)
     case CLI_FMT_JSON:
         printf("%s\n      {\"rule\": ", f->first_json ? "" : ",");
         f->first_json = 0;
-        cli_json_string(stdout, d->rule);
+        eg_json_string(stdout, d->rule);
         printf(", \"severity\": \"%s\", \"line\": %ld, \"col\": %ld, \"message\": ", sev, d->line,
                d->col);
-        cli_json_string(stdout, d->msg);
+        eg_json_string(stdout, d->msg);
         printf("}");
         break;
     case CLI_FMT_JUNIT: {
@@ -105,7 +105,7 @@ static void show_progress(void *p, unsigned long long bytes)
 static void junit_file(const vfile *f, const espi_validate_result *r, int ok)
 {
     printf("  <testsuite name=\"");
-    cli_xml_escape(stdout, f->name);
+    eg_xml_text(stdout, f->name);
     printf("\" tests=\"%ld\" failures=\"%ld\" errors=\"0\">\n", f->n_junit ? f->n_junit : 1,
            ok ? 0 : (f->n_junit ? f->n_junit : 1));
     if (!f->n_junit) {
@@ -120,11 +120,11 @@ static void junit_file(const vfile *f, const espi_validate_result *r, int ok)
         char *msg = strchr(pos, '\t');
         *msg++ = '\0';
         printf("    <testcase classname=\"espigate.validate.");
-        cli_xml_escape(stdout, rule);
+        eg_xml_text(stdout, rule);
         printf("\" name=\"");
-        cli_xml_escape(stdout, f->name);
+        eg_xml_text(stdout, f->name);
         printf(":%s\">\n      <failure type=\"%s\" message=\"", pos, sev);
-        cli_xml_escape(stdout, msg);
+        eg_xml_text(stdout, msg);
         printf("\"/>\n    </testcase>\n");
     }
     printf("    <system-out>entries=%ld readings=%ld errors=%ld warnings=%ld</system-out>\n",
@@ -143,7 +143,7 @@ static int validate_one(const char *path, const vopts *o, const espi_validate_op
 
     if (o->format == CLI_FMT_JSON) {
         printf("%s\n    {\"file\": ", *first_file ? "" : ",");
-        cli_json_string(stdout, path);
+        eg_json_string(stdout, path);
         printf(", \"diagnostics\": [");
     }
     *first_file = 0;
@@ -172,7 +172,7 @@ static int validate_one(const char *path, const vopts *o, const espi_validate_op
                r.interval_readings, r.bytes, f.hidden);
         if (rc && rc != EG_EDATA) {
             printf(", \"error\": ");
-            cli_json_string(stdout, err.msg);
+            eg_json_string(stdout, err.msg);
         }
         printf("}");
         break;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "textout.h"
 
 static const char *status_name(audit_status s)
 {
@@ -34,33 +35,6 @@ static const char *verdict(const audit *a)
 {
     if (audit_unreachable(a)) return "UNREACHABLE";
     return audit_failed(a) ? "FAIL" : "PASS";
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-        else fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-/* XML/HTML text and attribute values; control characters dropped. */
-static void xml_str(FILE *f, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default:
-            if (*p >= 0x20 || *p == '\n' || *p == '\t') fputc(*p, f);
-        }
-    }
 }
 
 /* ---- text ---------------------------------------------------------------- */
@@ -100,7 +74,7 @@ static void write_json(const audit *a, FILE *f)
     int p, fl, s;
     counts(a, &p, &fl, &s);
     fprintf(f, "{\n  \"base_url\": ");
-    json_str(f, audit_base_url(a));
+    eg_json_string(f, audit_base_url(a));
     fprintf(f, ",\n  \"started\": \"%s\",\n  \"verdict\": \"%s\",\n", audit_started(a),
             verdict(a));
     fprintf(f, "  \"summary\": {\"passed\": %d, \"failed\": %d, \"skipped\": %d, "
@@ -109,7 +83,7 @@ static void write_json(const audit *a, FILE *f)
     fprintf(f, "  \"notes\": [");
     for (int i = 0; i < audit_note_count(a); i++) {
         fprintf(f, "%s\n    ", i ? "," : "");
-        json_str(f, audit_note_at(a, i));
+        eg_json_string(f, audit_note_at(a, i));
     }
     fprintf(f, "],\n  \"failed_rules\": [");
     for (int i = 0, n = 0; i < audit_rule_count(a); i++)
@@ -121,26 +95,26 @@ static void write_json(const audit *a, FILE *f)
         fprintf(f, "%s\n    {\"id\": \"%s\", \"status\": \"%s\", \"severity\": \"%s\", "
                    "\"statement\": ",
                 i ? "," : "", r->rule->id, status_name(r->status), r->rule->severity);
-        json_str(f, r->rule->statement);
+        eg_json_string(f, r->rule->statement);
         fprintf(f, ", \"mirrors\": ");
-        json_str(f, r->rule->mirrors);
+        eg_json_string(f, r->rule->mirrors);
         fprintf(f, ", \"checks_passed\": %ld, \"checks_failed\": %ld", r->passed, r->failed);
         if (r->status == AUDIT_SKIP) {
             fprintf(f, ", \"skip_reason\": ");
-            json_str(f, r->skip_reason);
+            eg_json_string(f, r->skip_reason);
         }
         fprintf(f, ", \"evidence_not_shown\": %ld, \"evidence\": [", r->ev_dropped);
         for (int k = 0; k < r->n_ev; k++) {
             const audit_evidence *e = &r->ev[k];
             fprintf(f, "%s\n      {\"result\": \"%s\", \"method\": ", k ? "," : "",
                     e->failed ? "fail" : "pass");
-            json_str(f, e->method);
+            eg_json_string(f, e->method);
             fprintf(f, ", \"url\": ");
-            json_str(f, e->url);
+            eg_json_string(f, e->url);
             fprintf(f, ", \"status\": %d, \"excerpt\": ", e->status);
-            json_str(f, e->excerpt);
+            eg_json_string(f, e->excerpt);
             fprintf(f, ", \"note\": ");
-            json_str(f, e->note);
+            eg_json_string(f, e->note);
             fprintf(f, "}");
         }
         fprintf(f, "%s]}", r->n_ev ? "\n    " : "");
@@ -156,18 +130,18 @@ static void write_junit(const audit *a, FILE *f)
     counts(a, &p, &fl, &s);
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"espigate audit\">\n");
     fprintf(f, "  <testsuite name=\"");
-    xml_str(f, audit_base_url(a));
+    eg_xml_text(f, audit_base_url(a));
     fprintf(f, "\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" errors=\"0\" time=\"%.2f\" "
                "timestamp=\"%s\">\n",
             audit_rule_count(a), fl, s, audit_seconds(a), audit_started(a));
     for (int i = 0; i < audit_rule_count(a); i++) {
         const audit_rule_result *r = audit_rule_at(a, i);
         fprintf(f, "    <testcase classname=\"espigate.audit\" name=\"%s: ", r->rule->id);
-        xml_str(f, r->rule->statement);
+        eg_xml_text(f, r->rule->statement);
         fprintf(f, "\">\n");
         if (r->status == AUDIT_SKIP) {
             fprintf(f, "      <skipped message=\"");
-            xml_str(f, r->skip_reason);
+            eg_xml_text(f, r->skip_reason);
             fprintf(f, "\"/>\n");
         } else if (r->status == AUDIT_FAIL) {
             fprintf(f, "      <failure type=\"%s\" message=\"%ld failed checks\">", r->rule->id,
@@ -176,12 +150,12 @@ static void write_junit(const audit *a, FILE *f)
                 const audit_evidence *e = &r->ev[k];
                 if (!e->failed) continue;
                 fprintf(f, "\n%s ", e->method);
-                xml_str(f, e->url);
+                eg_xml_text(f, e->url);
                 fprintf(f, " -> %d: ", e->status);
-                xml_str(f, e->note);
+                eg_xml_text(f, e->note);
                 if (e->excerpt[0]) {
                     fprintf(f, "\n  | ");
-                    xml_str(f, e->excerpt);
+                    eg_xml_text(f, e->excerpt);
                 }
             }
             fprintf(f, "</failure>\n");
@@ -190,7 +164,7 @@ static void write_junit(const audit *a, FILE *f)
     }
     fprintf(f, "    <system-out>");
     for (int i = 0; i < audit_note_count(a); i++) {
-        xml_str(f, audit_note_at(a, i));
+        eg_xml_text(f, audit_note_at(a, i));
         fputc('\n', f);
     }
     fprintf(f, "requests=%ld bytes=%llu</system-out>\n  </testsuite>\n</testsuites>\n",
@@ -219,11 +193,11 @@ static void write_html(const audit *a, FILE *f)
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                "<title>Green Button conformance audit: ");
-    xml_str(f, audit_base_url(a));
+    eg_xml_text(f, audit_base_url(a));
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", html_style);
     fprintf(f, "<h1>Green Button Connect My Data conformance audit</h1>\n<p>Data Custodian: "
                "<code>");
-    xml_str(f, audit_base_url(a));
+    eg_xml_text(f, audit_base_url(a));
     fprintf(f, "</code><br>Started %s; %ld requests, %llu bytes, %.1f s. Produced by "
                "<code>espigate audit</code>; rule ids are described in espigate's "
                "docs/rules.md.</p>\n",
@@ -241,7 +215,7 @@ static void write_html(const audit *a, FILE *f)
         fprintf(f, "<h2>Notes</h2>\n<ul>\n");
         for (int i = 0; i < audit_note_count(a); i++) {
             fprintf(f, "<li>");
-            xml_str(f, audit_note_at(a, i));
+            eg_xml_text(f, audit_note_at(a, i));
             fprintf(f, "</li>\n");
         }
         fprintf(f, "</ul>\n");
@@ -255,12 +229,12 @@ static void write_html(const audit *a, FILE *f)
         const char *st = status_name(r->status);
         fprintf(f, "<tr id=\"%s\"><td><code>%s</code></td><td class=\"%s\">%s</td><td>", r->rule->id,
                 r->rule->id, st, st);
-        xml_str(f, r->rule->statement);
+        eg_xml_text(f, r->rule->statement);
         fprintf(f, "</td><td>");
-        xml_str(f, r->rule->mirrors);
+        eg_xml_text(f, r->rule->mirrors);
         fprintf(f, "</td><td>");
         if (r->status == AUDIT_SKIP) {
-            xml_str(f, r->skip_reason);
+            eg_xml_text(f, r->skip_reason);
         } else {
             fprintf(f, "<details><summary>%ld checks passed, %ld failed</summary>\n", r->passed,
                     r->failed);
@@ -268,14 +242,14 @@ static void write_html(const audit *a, FILE *f)
                 const audit_evidence *e = &r->ev[k];
                 fprintf(f, "<p><span class=\"%s\">%s</span> <code>", e->failed ? "fail" : "pass",
                         e->failed ? "fail" : "pass");
-                xml_str(f, e->method);
+                eg_xml_text(f, e->method);
                 fputc(' ', f);
-                xml_str(f, e->url);
+                eg_xml_text(f, e->url);
                 fprintf(f, "</code> &rarr; %d: ", e->status);
-                xml_str(f, e->note);
+                eg_xml_text(f, e->note);
                 if (e->excerpt[0]) {
                     fprintf(f, "</p>\n<pre>");
-                    xml_str(f, e->excerpt);
+                    eg_xml_text(f, e->excerpt);
                     fprintf(f, "</pre>\n");
                 } else {
                     fprintf(f, "</p>\n");

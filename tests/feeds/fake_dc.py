@@ -235,8 +235,10 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return True
         if f == "garbage":
-            self.send(200, bytes(random.getrandbits(8) for _ in range(4096)),
-                      "application/atom+xml")
+            # invalid UTF-8 and control bytes first, so every run checks that the
+            # report quotes them safely; then random bytes
+            self.send(200, b"\xff\xfe<\x80\x01\xc3(" +
+                      bytes(random.getrandbits(8) for _ in range(4090)), "application/atom+xml")
             return True
         if f == "huge":
             size = 2 << 30
