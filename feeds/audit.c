@@ -14,6 +14,7 @@
  * pass or fail and its evidence; the rule's status is derived at the end
  * (fail wins, then pass, else skip with the reason recorded by skip()). */
 #include "audit.h"
+#include "textout.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -193,17 +194,6 @@ static void skip(audit *a, const char *id, const char *why)
     if (r && !r->skip_reason[0]) snprintf(r->skip_reason, sizeof r->skip_reason, "%s", why);
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
-                 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (!len || len > n || (len == 2 && p[0] < 0xc2)) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((p[i] & 0xc0) != 0x80) return 0;
-    return len;
-}
-
 /* Copy at most len bytes of server text for evidence: control characters
  * become spaces and bytes that are not UTF-8 become '?', so every report
  * format stays valid whatever the server sent. */
@@ -212,7 +202,7 @@ static void copy_clean(char *dst, size_t cap, const char *src, size_t len)
     const unsigned char *p = (const unsigned char *)src;
     size_t i = 0, j = 0;
     while (i < len && p[i] && j + 1 < cap) {
-        size_t n = utf8_len(p + i, len - i);
+        size_t n = eg_utf8_seq(p + i, len - i);
         if (n == 0) {
             dst[j++] = '?';
             i++;

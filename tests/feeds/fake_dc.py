@@ -235,10 +235,11 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return True
         if f == "garbage":
-            # invalid UTF-8 and control bytes first, so every run checks that the
-            # report quotes them safely; then random bytes
-            self.send(200, b"\xff\xfe<\x80\x01\xc3(" +
-                      bytes(random.getrandbits(8) for _ in range(4090)), "application/atom+xml")
+            # invalid UTF-8 first (a surrogate, overlong forms, a code point above
+            # U+10FFFF, a stray continuation byte, a control byte), so every run
+            # checks that the report quotes them safely; then random bytes
+            self.send(200, b"\xed\xa0\x80\xe0\x80\xaf\xf0\x80\x80\xaf\xf5\x80\x80\x80\x80\x01" +
+                      bytes(random.getrandbits(8) for _ in range(4080)), "application/atom+xml")
             return True
         if f == "huge":
             size = 2 << 30
