@@ -1,10 +1,11 @@
-/* cmd_notify.c -- `espigate notify list|send|retry|add`: the notification queue.
+/* cmd_notify.c -- `espigate notify list|send|retry|add|prune`: the notification queue.
  *
  * Thin shells over feeds/notify.h for operators: see what is queued and
  * why a delivery failed (list), push what is due now without the server
  * (send), put a failed row back in line after fixing the receiver or the
- * configuration (retry), and queue one by hand (add; the server queues
- * them itself after imports).  The store is chosen as for every store
+ * configuration (retry), queue one by hand (add; the server queues
+ * them itself after imports), and delete old sent rows (prune; a running
+ * server does it hourly by itself).  The store is chosen as for every store
  * command: --db URL, else $ESPIGATE_DB, else sqlite:espigate.db. */
 #include <getopt.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ static const char notify_help[] =
     "                             [--max-attempts N]\n"
     "       espigate notify retry [--db URL] ID...\n"
     "       espigate notify add   [--db URL] --client ID --uri NOTIFY_URI RESOURCE_URI...\n"
+    "       espigate notify prune [--db URL] [--older-than DAYS]\n"
     "\n"
     "ESPI notifications (Function Block 39, PUSH): when new data is stored, the Data Custodian\n"
     "POSTs a BatchList of resource URIs to each third party's thirdPartyNotifyUri. They wait in\n"
@@ -34,6 +36,8 @@ static const char notify_help[] =
     "  send    send what is due now and print one line per delivery and a summary\n"
     "  retry   put failed rows back in line (due now, attempts reset)\n"
     "  add     queue a BatchList by hand (rows for the same client and URI are merged)\n"
+    "  prune   delete rows sent more than --older-than days ago (default 30); pending and\n"
+    "          failed rows are kept. 'espigate serve' does this by itself every hour\n"
     "\n"
     "Options:\n"
     "  -d, --db URL           the store (see 'espigate import --help')\n"
@@ -44,6 +48,7 @@ static const char notify_help[] =
     "      --max-attempts N   attempts before a row is 'failed' (default 10)\n"
     "      --client ID        (add) the third party's client id\n"
     "      --uri URI          (add) its notify URI\n"
+    "      --older-than DAYS  (prune) age of the sent rows to delete (default 30; 0 = all)\n"
     "  -h, --help             this help\n"
     "\n"
     "Exit status: 0 ok (deliveries that failed are retried later, not an error), 64 usage\n"
@@ -57,6 +62,7 @@ typedef struct notify_args {
     cli_format fmt;
     int allow_http;
     long batch, max_attempts;
+    long older_than_days;        /* prune; -1 = not given */
 } notify_args;
 
 static int parse_count(const char *name, const char *v, long *out)
@@ -73,17 +79,19 @@ static int parse_count(const char *name, const char *v, long *out)
 /* Options of every subcommand; optind points past them.  -1: --help shown. */
 static int parse_args(int argc, char **argv, notify_args *a)
 {
-    enum { O_CA = 256, O_HTTP, O_BATCH, O_MAX, O_CLIENT, O_URI };
+    enum { O_CA = 256, O_HTTP, O_BATCH, O_MAX, O_CLIENT, O_URI, O_OLDER };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 'd'},         {"format", required_argument, NULL, 'f'},
         {"ca-file", required_argument, NULL, O_CA},   {"allow-http", no_argument, NULL, O_HTTP},
         {"batch", required_argument, NULL, O_BATCH},  {"max-attempts", required_argument, NULL, O_MAX},
         {"client", required_argument, NULL, O_CLIENT}, {"uri", required_argument, NULL, O_URI},
+        {"older-than", required_argument, NULL, O_OLDER},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
     int c, rc;
     memset(a, 0, sizeof *a);
     a->url = cli_db_url();
     a->fmt = CLI_FMT_TEXT;
+    a->older_than_days = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:f:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -104,6 +112,15 @@ static int parse_args(int argc, char **argv, notify_args *a)
             break;
         case O_CLIENT: a->client = optarg; break;
         case O_URI: a->uri = optarg; break;
+        case O_OLDER: {
+            char *end;
+            long d = strtol(optarg, &end, 10);
+            if (!*optarg || *end || d < 0 || d > 36500)
+                return cli_usage_error("notify", "--older-than wants a number of days from 0 to "
+                                                 "36500, not '%s'", optarg);
+            a->older_than_days = d;
+            break;
+        }
         case 'h': fputs(notify_help, stdout); return -1;
         default: return cli_usage_error("notify", "unknown option");
         }
@@ -200,7 +217,16 @@ static int notify_send_cmd(store *s, const notify_args *a, eg_err *err)
     return 0;
 }
 
-/* ---- retry, add ------------------------------------------------------------------ */
+/* ---- retry, add, prune ---------------------------------------------------------- */
+
+static int notify_prune_cmd(store *s, const notify_args *a, eg_err *err)
+{
+    long days = a->older_than_days < 0 ? 30 : a->older_than_days, gone = 0;
+    int rc = notify_prune_sent(s, (int64_t)time(NULL) - (int64_t)days * 86400 + (days ? 0 : 1),
+                               &gone, err);
+    if (!rc) printf("pruned %ld sent notification(s) older than %ld day(s)\n", gone, days);
+    return rc;
+}
 
 static int notify_retry_cmd(store *s, int argc, char **argv, eg_err *err)
 {
@@ -232,9 +258,10 @@ int cmd_notify(int argc, char **argv)
         fputs(notify_help, stdout);
         return EG_EXIT_OK;
     }
-    if (!sub) return cli_usage_error("notify", "say what to do: list, send, retry or add");
-    if (strcmp(sub, "list") && strcmp(sub, "send") && strcmp(sub, "retry") && strcmp(sub, "add"))
-        return cli_usage_error("notify", "'%s' is not list, send, retry or add", sub);
+    if (!sub) return cli_usage_error("notify", "say what to do: list, send, retry, add or prune");
+    if (strcmp(sub, "list") && strcmp(sub, "send") && strcmp(sub, "retry") && strcmp(sub, "add") &&
+        strcmp(sub, "prune"))
+        return cli_usage_error("notify", "'%s' is not list, send, retry, add or prune", sub);
     if ((rc = parse_args(argc - 1, argv + 1, &a))) return rc < 0 ? EG_EXIT_OK : rc;
     argc--;
     argv++;
@@ -243,13 +270,14 @@ int cmd_notify(int argc, char **argv)
     if (!strcmp(sub, "add") && (!a.client || !a.uri || optind >= argc))
         return cli_usage_error("notify", "add wants --client ID, --uri NOTIFY_URI and at least "
                                          "one RESOURCE_URI");
-    if ((!strcmp(sub, "list") || !strcmp(sub, "send")) && optind < argc)
+    if ((!strcmp(sub, "list") || !strcmp(sub, "send") || !strcmp(sub, "prune")) && optind < argc)
         return cli_usage_error("notify", "unexpected argument '%s'", argv[optind]);
     eg_err_clear(&err);
     if ((rc = store_open(a.url, &s, &err))) return cli_report(&err);
     if (!strcmp(sub, "list")) rc = notify_list_cmd(s, &a, &err);
     else if (!strcmp(sub, "send")) rc = notify_send_cmd(s, &a, &err);
     else if (!strcmp(sub, "retry")) rc = notify_retry_cmd(s, argc, argv, &err);
+    else if (!strcmp(sub, "prune")) rc = notify_prune_cmd(s, &a, &err);
     else rc = notify_add_cmd(s, &a, argc, argv, &err);
     store_close(s);
     return rc ? cli_report(&err) : EG_EXIT_OK;

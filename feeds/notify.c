@@ -59,6 +59,7 @@ void notify_opts_init(notify_opts *o)
     o->user_agent = "espigate/" ESPIGATE_VERSION;
     o->connect_timeout_ms = 5000;
     o->timeout_ms = 15000;
+    o->keep_sent = 30 * 86400;
 }
 
 /* o with every unset (<= 0 / NULL) field replaced by its default. */
@@ -77,6 +78,7 @@ static notify_opts effective_opts(const notify_opts *o)
     if (!r.user_agent || !*r.user_agent) r.user_agent = d.user_agent;
     if (r.connect_timeout_ms <= 0) r.connect_timeout_ms = d.connect_timeout_ms;
     if (r.timeout_ms <= 0) r.timeout_ms = d.timeout_ms;
+    if (r.keep_sent <= 0) r.keep_sent = d.keep_sent;
     return r;
 }
 
@@ -827,7 +829,10 @@ struct notify_worker {
     store *s;
     notify_opts o;
     int64_t interval;
+    int64_t next_prune;          /* time() of the next prune of sent rows */
 };
+
+#define NOTIFY_PRUNE_EVERY 3600  /* seconds between the worker's prunes */
 
 static void *worker_main(void *arg)
 {
@@ -846,8 +851,21 @@ static void *worker_main(void *arg)
         notify_stats st;
         eg_err err;
         eg_err_clear(&err);
-        int rc = notify_run_due(w->s, &w->o, (int64_t)time(NULL), &st, &err);
+        int64_t now = (int64_t)time(NULL);
+        int rc = notify_run_due(w->s, &w->o, now, &st, &err);
         if (rc) logf_(&w->o, "notify worker: %s", err.msg);
+        if (now >= w->next_prune) {
+            long gone = 0;
+            eg_err perr;
+            eg_err_clear(&perr);
+            notify_opts eff = effective_opts(&w->o);
+            if (notify_prune_sent(w->s, now - eff.keep_sent, &gone, &perr))
+                logf_(&w->o, "notify worker: pruning sent rows: %s", perr.msg);
+            else if (gone > 0)
+                logf_(&w->o, "pruned %ld notification(s) sent before %lld", gone,
+                      (long long)(now - eff.keep_sent));
+            w->next_prune = now + NOTIFY_PRUNE_EVERY;
+        }
         pthread_mutex_lock(&w->mu);
         if (!rc && st.claimed >= w->o.batch) w->kicked = 1; /* more may be due */
     }

@@ -69,6 +69,9 @@ typedef struct notify_opts {
     const char *user_agent;      /* default "espigate/" ESPIGATE_VERSION */
     long connect_timeout_ms;     /* default 5000 */
     long timeout_ms;             /* whole request, default 15000 */
+    int64_t keep_sent;           /* the worker deletes rows sent longer ago than
+                                  * this many seconds, checking hourly (default
+                                  * 30 days); failed/pending rows always stay */
     /* One line per delivery outcome ("sent ID to URI", "retry ID in 60 s:
      * HTTP 500 ..."), for the server log or the CLI; may be NULL.  Called
      * on the thread running notify_run_due. */
@@ -147,7 +150,9 @@ typedef struct notify_worker notify_worker;
 
 /* Start a thread that opens its OWN store at store_url and runs
  * notify_run_due(now = time(NULL)) every interval seconds and whenever
- * notify_worker_kick() is called.  o is copied (its strings must outlive
+ * notify_worker_kick() is called; once an hour it also prunes rows sent
+ * more than o->keep_sent seconds ago (notify_prune_sent), so the queue of
+ * a long-running server does not grow without end.  o is copied (its strings must outlive
  * the worker).  Returns NULL with err filled when the thread cannot start
  * or the store cannot be opened (reported synchronously). */
 notify_worker *notify_worker_start(const char *store_url, const notify_opts *o,

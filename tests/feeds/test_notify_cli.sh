@@ -75,4 +75,16 @@ expect_match "a 500 is retried later" "$OUT" "1 due, 0 sent, 1 to retry later, 0
 expect_match "the 500 is named" "$OUT" "HTTP 500 from the receiver"
 run "$E" notify send --db "$DB" --allow-http
 expect_match "not due again at once" "$OUT" "0 due"
+
+# prune: sent rows go once old enough; the pending (retrying) row stays
+run "$E" notify prune --db "$DB"
+expect_rc "prune" 0
+expect_match "prune keeps a row sent today (default 30 days)" "$OUT" "pruned 0 sent"
+run "$E" notify prune --db "$DB" --older-than 0
+expect_match "prune --older-than 0 deletes the sent row" "$OUT" "pruned 1 sent"
+run "$E" notify list --db "$DB"
+expect_no_match "the sent row is gone" "$OUT" "$ID"
+expect_match "the retrying row stays" "$OUT" "client app2"
+run "$E" notify prune --db "$DB" --older-than soon
+expect_rc "prune --older-than soon: usage error" 64
 finish
