@@ -50,9 +50,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <libxml/SAX2.h>
 #include <libxml/catalog.h>
+#include <libxml/parser.h>
 #include <libxml/parserInternals.h>
-#include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
 
 #include "schema.h"
@@ -60,6 +61,7 @@
 #define RD_PATH_MAX 256
 #define RD_PROGRESS_STEP (1024ULL * 1024ULL)
 #define RD_MAX_ATTRS 256
+#define RD_CHUNK (64 * 1024)      /* bytes handed to the push parser at a time */
 #define RD_XML_XSD_URI "https://www.w3.org/2001/03/xml.xsd"
 
 typedef enum rd_ns { RD_NS_OTHER = 0, RD_NS_ATOM, RD_NS_ESPI, RD_NS_CUST } rd_ns;
@@ -91,8 +93,22 @@ typedef struct rd_field {
 
 typedef struct rd_source rd_source;
 
+/* Element names the hot paths compare, interned in the parser's
+ * dictionary: libxml2 hands out every element name from that dictionary,
+ * so a name is one of these exactly when the pointers are equal. */
+typedef struct rd_names {
+    const char *feed, *entry, *link, *content, *id, *title, *published, *updated;
+    const char *interval, *IntervalReading, *timePeriod, *duration, *start, *value, *cost,
+        *consumptionTier, *tou, *cpp, *ReadingQuality, *quality;
+} rd_names;
+
 typedef struct espi_rd {
-    xmlTextReaderPtr xr;
+    xmlParserCtxtPtr ctxt;      /* the SAX2 push parser */
+    rd_names nm;
+    const char *last_uri;       /* namespace URI last classified, and its class */
+    rd_ns last_ns;
+    unsigned long long fed;     /* bytes handed to the parser */
+    size_t pos;                 /* memory sources: bytes taken so far */
     const rd_source *src;
     int io_failed;              /* the read callback returned -1 */
     const char *name;
@@ -109,8 +125,11 @@ typedef struct espi_rd {
     rd_frame *stack;
     int depth, stack_cap;
 
-    char *text;                 /* text of the current element */
+    char *text;                 /* text of the current element, NUL terminated */
     size_t text_len, text_cap;
+    size_t pend_off;            /* text[pend_off..] not yet given to the checker */
+    long pend_line;             /* line of that run's first piece */
+    int pend;                   /* a run of character data is pending */
 
     espi_schema_attr attrs[RD_MAX_ATTRS]; /* attributes of the current tag */
     size_t attr_off[RD_MAX_ATTRS];        /* value offsets while filling */
@@ -176,20 +195,31 @@ static void copy_trimmed(char *out, size_t size, const char *s)
     out[n] = '\0';
 }
 
-/* Parse a decimal integer with optional surrounding whitespace. */
+/* Parse a decimal integer of n bytes with optional surrounding XML
+ * whitespace and sign.  Hot (three times per IntervalReading), so no copy,
+ * strlen or strtoll.  Refused like before: empty, 63 characters or more,
+ * out of int64_t range, and INT64_MIN (ESPI_NONE). */
+static int parse_int_n(const char *s, size_t n, int64_t *out)
+{
+    while (n > 0 && is_xml_space(*s)) s++, n--;
+    while (n > 0 && is_xml_space(s[n - 1])) n--;
+    if (n == 0 || n >= 63) return -1;
+    size_t i = s[0] == '+' || s[0] == '-';
+    if (i == n) return -1;
+    uint64_t v = 0;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)((unsigned char)s[i] - '0');
+        if (d > 9 || v > (UINT64_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    if (v > (uint64_t)INT64_MAX) return -1;
+    *out = s[0] == '-' ? -(int64_t)v : (int64_t)v;
+    return 0;
+}
+
 static int parse_int(const char *s, int64_t *out)
 {
-    char buf[64];
-    copy_trimmed(buf, sizeof buf, s);
-    if (buf[0] == '\0' || strlen(buf) >= sizeof buf - 1) return -1;
-    const char *p = buf[0] == '+' ? buf + 1 : buf;
-    if (*p == '-' ? p[1] < '0' || p[1] > '9' : *p < '0' || *p > '9') return -1;
-    errno = 0;
-    char *end = NULL;
-    long long v = strtoll(p, &end, 10);
-    if (errno || *end != '\0' || v == INT64_MIN) return -1;
-    *out = (int64_t)v;
-    return 0;
+    return parse_int_n(s, strlen(s), out);
 }
 
 /* hexBinary of at most 4 octets (DstRuleType) to uint32. */
@@ -236,13 +266,25 @@ static int64_t time_or_none(const char *s)
     return espi_time_parse(buf, &v) ? ESPI_NONE : v;
 }
 
-static rd_ns ns_of(const char *uri)
+static int64_t int_or_none_n(const char *s, size_t n)
+{
+    int64_t v;
+    return parse_int_n(s, n, &v) ? ESPI_NONE : v;
+}
+
+/* Namespace URIs come from the parser's dictionary too; one cached
+ * pointer saves three strcmp per element. */
+static rd_ns ns_of(espi_rd *rd, const char *uri)
 {
     if (!uri) return RD_NS_OTHER;
-    if (!strcmp(uri, ATOM_NS)) return RD_NS_ATOM;
-    if (!strcmp(uri, ESPI_NS)) return RD_NS_ESPI;
-    if (!strcmp(uri, ESPI_NS_CUSTOMER)) return RD_NS_CUST;
-    return RD_NS_OTHER;
+    if (uri == rd->last_uri) return rd->last_ns;
+    rd_ns ns = RD_NS_OTHER;
+    if (!strcmp(uri, ATOM_NS)) ns = RD_NS_ATOM;
+    else if (!strcmp(uri, ESPI_NS)) ns = RD_NS_ESPI;
+    else if (!strcmp(uri, ESPI_NS_CUSTOMER)) ns = RD_NS_CUST;
+    rd->last_uri = uri;
+    rd->last_ns = ns;
+    return ns;
 }
 
 /* ---- Diagnostics ------------------------------------------------------ */
@@ -264,12 +306,11 @@ static void rd_schema_diag(void *ctx, const espi_diag *d)
     if (rd->cbs->diag) rd->cbs->diag(rd->cbs->ctx, d);
 }
 
-/* Line of the current node (see the header comment on positions). */
+/* The parser's line now, at a start tag or a run of text (see the header
+ * comment on positions); rd->line keeps the latest. */
 static long rd_node_line(espi_rd *rd)
 {
-    xmlNodePtr n = xmlTextReaderCurrentNode(rd->xr);
-    long line = n ? xmlGetLineNo(n) : -1;
-    if (line <= 0 || line == 65535) line = xmlTextReaderGetParserLineNumber(rd->xr);
+    long line = rd->ctxt && rd->ctxt->input ? rd->ctxt->input->line : 0;
     if (line > rd->line) rd->line = line;
     return line;
 }
@@ -333,14 +374,15 @@ static void rd_xml_error(void *ctx, xmlErrorPtr e)
         if (!rd->rc) rd_diag(rd, "XML-001", ESPI_SEV_WARNING, line, col, msg);
         return;
     }
-    if (line <= 0 && rd->xr) { /* encoding and I/O errors carry no position */
-        line = xmlTextReaderGetParserLineNumber(rd->xr);
-        col = xmlTextReaderGetParserColumnNumber(rd->xr);
+    if (line <= 0 && rd->ctxt && rd->ctxt->input) { /* encoding errors carry no position */
+        line = rd->ctxt->input->line;
+        col = rd->ctxt->input->col;
     }
     if (error_in_dtd(e))
         rd_fail(rd, EG_EDATA, "XML-002", line, col,
                 "DOCTYPE or entity refused (%s); ESPI feeds need no DTD, remove it", msg);
-    else if (e->code == XML_ERR_DOCUMENT_END && rd->root == RD_ROOT_NONE)
+    else if ((e->code == XML_ERR_DOCUMENT_END || e->code == XML_ERR_DOCUMENT_EMPTY) &&
+             rd->root == RD_ROOT_NONE)
         rd_fail(rd, EG_EDATA, "XML-001", line, col,
                 "not well-formed XML: the document is empty or has no root element (%s)", msg);
     else if (e->code == XML_ERR_DOCUMENT_END && rd->depth > 0)
@@ -426,15 +468,6 @@ static const rd_field rt_fields[] = {
     FI("measuringPeriod", espi_reading_type, measuring_period),
     FI("argument/numerator", espi_reading_type, argument.numerator),
     FI("argument/denominator", espi_reading_type, argument.denominator),
-};
-
-static const rd_field ir_fields[] = {
-    FI("cost", espi_interval_reading, cost),
-    FV("timePeriod", espi_interval_reading, time_period),
-    FI("value", espi_interval_reading, value),
-    FI("consumptionTier", espi_interval_reading, consumption_tier),
-    FI("tou", espi_interval_reading, tou),
-    FI("cpp", espi_interval_reading, cpp),
 };
 
 static const rd_field li_fields[] = {
@@ -729,9 +762,9 @@ static int resource_child_start(espi_rd *rd, const rd_frame *f)
 {
     int rel = rd->depth - rd->res_depth;
     if (rel != 1) return 0;
-    if (rd->res.type == ESPI_RES_INTERVAL_BLOCK && rd->n_blocks == 0) return 0;
-    if (rd->res.type == ESPI_RES_INTERVAL_BLOCK && !strcmp(f->local, "IntervalReading")) {
-        espi_interval_reading_init(&rd->cur);
+    if (rd->res.type == ESPI_RES_INTERVAL_BLOCK) {
+        if (rd->n_blocks > 0 && f->local == rd->nm.IntervalReading)
+            espi_interval_reading_init(&rd->cur);
         return 0;
     }
     if (rd->res.type == ESPI_RES_USAGE_SUMMARY &&
@@ -754,7 +787,8 @@ static int add_reading(espi_rd *rd)
                        "more than %zu IntervalReadings in one entry's IntervalBlocks "
                        "(raise max_block_readings or split the blocks into entries)",
                        rd->o.max_block_readings);
-    if (rd_grow((void **)&rd->readings, &rd->readings_cap, rd->n_readings + 1,
+    if (rd->n_readings >= rd->readings_cap &&
+        rd_grow((void **)&rd->readings, &rd->readings_cap, rd->n_readings + 1,
                 sizeof *rd->readings))
         return rd_fail(rd, EG_ENOMEM, "XML-004", rd->line, 0, "out of memory for readings");
     rd->readings[rd->n_readings++] = rd->cur;
@@ -797,28 +831,56 @@ static int resource_path(const espi_rd *rd, int from, char *out, size_t size)
 }
 
 /* End of an element inside the resource: store its text in the model. */
+/* The same for an IntervalBlock, >99% of a feed's elements: element
+ * names compared as interned pointers (rd_names), not as paths.  Maps
+ * exactly what the ir_fields paths would: interval/{duration,start},
+ * IntervalReading, IntervalReading/{cost,value,consumptionTier,tou,cpp},
+ * IntervalReading/timePeriod/{duration,start} and
+ * IntervalReading/ReadingQuality/quality. */
+static int block_child_end(espi_rd *rd)
+{
+    const rd_names *nm = &rd->nm;
+    int rel = rd->depth - rd->res_depth;
+    const char *l = rd->stack[rd->depth].local;
+    const char *t = rd->text ? rd->text : "";
+    size_t n = rd->text_len;
+    if (rel == 1) return l == nm->IntervalReading ? add_reading(rd) : 0;
+    const char *up = rd->stack[rd->depth - 1].local;
+    if (rel == 2 && up == nm->IntervalReading) {
+        espi_interval_reading *c = &rd->cur;
+        if (l == nm->value) c->value = int_or_none_n(t, n);
+        else if (l == nm->cost) c->cost = int_or_none_n(t, n);
+        else if (l == nm->consumptionTier) c->consumption_tier = int_or_none_n(t, n);
+        else if (l == nm->tou) c->tou = int_or_none_n(t, n);
+        else if (l == nm->cpp) c->cpp = int_or_none_n(t, n);
+    } else if (rel == 2 && up == nm->interval) {
+        espi_interval *iv = &rd->blocks[rd->n_blocks - 1].interval;
+        if (l == nm->duration) iv->duration = int_or_none_n(t, n);
+        else if (l == nm->start) iv->start = int_or_none_n(t, n);
+    } else if (rel == 3 && rd->stack[rd->depth - 2].local == nm->IntervalReading) {
+        if (up == nm->timePeriod) {
+            if (l == nm->duration) rd->cur.time_period.duration = int_or_none_n(t, n);
+            else if (l == nm->start) rd->cur.time_period.start = int_or_none_n(t, n);
+        } else if (up == nm->ReadingQuality && l == nm->quality) {
+            int64_t q = int_or_none_n(t, n);
+            if (q != ESPI_NONE && rd->cur.n_qualities < ESPI_MAX_QUALITIES)
+                rd->cur.qualities[rd->cur.n_qualities++] = q;
+        }
+    }
+    return 0;
+}
+
 static int resource_child_end(espi_rd *rd)
 {
     char path[RD_PATH_MAX];
     espi_resource *r = &rd->res;
     int first = rd->res_depth + 1;
+    if (r->type == ESPI_RES_INTERVAL_BLOCK) return rd->n_blocks ? block_child_end(rd) : 0;
     if (resource_path(rd, first, path, sizeof path)) return 0;
     const char *t = rd->text ? rd->text : "";
     switch (r->type) {
     case ESPI_RES_USAGE_POINT: apply_field(up_fields, NFIELDS(up_fields), &r->u, path, t); break;
     case ESPI_RES_READING_TYPE: apply_field(rt_fields, NFIELDS(rt_fields), &r->u, path, t); break;
-    case ESPI_RES_INTERVAL_BLOCK: {
-        rd_block *b = &rd->blocks[rd->n_blocks - 1];
-        if (!strcmp(path, "IntervalReading")) return add_reading(rd);
-        if (!strncmp(path, "interval/", 9)) set_interval(&b->interval, path + 9, t);
-        else if (!strcmp(path, "IntervalReading/ReadingQuality/quality")) {
-            int64_t q = int_or_none(t);
-            if (q != ESPI_NONE && rd->cur.n_qualities < ESPI_MAX_QUALITIES)
-                rd->cur.qualities[rd->cur.n_qualities++] = q;
-        } else if (!strncmp(path, "IntervalReading/", 16))
-            apply_field(ir_fields, NFIELDS(ir_fields), &rd->cur, path + 16, t);
-        break;
-    }
     case ESPI_RES_USAGE_SUMMARY: {
         static const char li[] = "costAdditionalDetailLastPeriod/";
         if (!strncmp(path, li, sizeof li - 1)) {
@@ -918,9 +980,10 @@ static int start_resource_element(espi_rd *rd, const rd_frame *f)
 
 /* ---- Element events ----------------------------------------------------- */
 
+/* local is one of rd->nm's interned names. */
 static int is_atom(const rd_frame *f, const char *local)
 {
-    return f->ns == RD_NS_ATOM && !strcmp(f->local, local);
+    return f->ns == RD_NS_ATOM && f->local == local;
 }
 
 static int on_start(espi_rd *rd)
@@ -928,8 +991,8 @@ static int on_start(espi_rd *rd)
     const rd_frame *f = &rd->stack[rd->depth];
     int d = rd->depth;
     if (d == 1) {
-        if (is_atom(f, "feed")) rd->root = RD_ROOT_FEED;
-        else if (is_atom(f, "entry")) {
+        if (is_atom(f, rd->nm.feed)) rd->root = RD_ROOT_FEED;
+        else if (is_atom(f, rd->nm.entry)) {
             rd->root = RD_ROOT_ENTRY;
             begin_entry(rd);
         } else {
@@ -943,16 +1006,16 @@ static int on_start(espi_rd *rd)
         return resource_child_start(rd, f);
     }
     if (rd->root == RD_ROOT_FEED && d == 2) {
-        if (is_atom(f, "entry")) {
+        if (is_atom(f, rd->nm.entry)) {
             int rc = send_head(rd);
             if (rc) return rc;
             begin_entry(rd);
-        } else if (is_atom(f, "link"))
+        } else if (is_atom(f, rd->nm.link))
             feed_link(rd);
         return 0;
     }
-    if (rd->entry_depth && d == rd->entry_depth + 1 && is_atom(f, "link")) entry_link(rd);
-    else if (rd->entry_depth && d == rd->entry_depth + 2 && is_atom(&rd->stack[d - 1], "content"))
+    if (rd->entry_depth && d == rd->entry_depth + 1 && is_atom(f, rd->nm.link)) entry_link(rd);
+    else if (rd->entry_depth && d == rd->entry_depth + 2 && is_atom(&rd->stack[d - 1], rd->nm.content))
         return start_resource_element(rd, f);
     return 0;
 }
@@ -962,10 +1025,10 @@ static void on_entry_child_end(espi_rd *rd, const rd_frame *f)
     espi_entry *e = &rd->entry;
     const char *t = rd->text ? rd->text : "";
     if (f->ns != RD_NS_ATOM) return;
-    if (!strcmp(f->local, "id")) copy_trimmed(e->id, sizeof e->id, t);
-    else if (!strcmp(f->local, "title")) copy_trimmed(e->title, sizeof e->title, t);
-    else if (!strcmp(f->local, "published")) e->published = time_or_none(t);
-    else if (!strcmp(f->local, "updated")) e->updated = time_or_none(t);
+    if (f->local == rd->nm.id) copy_trimmed(e->id, sizeof e->id, t);
+    else if (f->local == rd->nm.title) copy_trimmed(e->title, sizeof e->title, t);
+    else if (f->local == rd->nm.published) e->published = time_or_none(t);
+    else if (f->local == rd->nm.updated) e->updated = time_or_none(t);
 }
 
 static void on_feed_child_end(espi_rd *rd, const rd_frame *f)
@@ -973,9 +1036,9 @@ static void on_feed_child_end(espi_rd *rd, const rd_frame *f)
     espi_feed_head *h = &rd->head;
     const char *t = rd->text ? rd->text : "";
     if (f->ns != RD_NS_ATOM) return;
-    if (!strcmp(f->local, "id")) copy_trimmed(h->id, sizeof h->id, t);
-    else if (!strcmp(f->local, "title")) copy_trimmed(h->title, sizeof h->title, t);
-    else if (!strcmp(f->local, "updated")) h->updated = time_or_none(t);
+    if (f->local == rd->nm.id) copy_trimmed(h->id, sizeof h->id, t);
+    else if (f->local == rd->nm.title) copy_trimmed(h->title, sizeof h->title, t);
+    else if (f->local == rd->nm.updated) h->updated = time_or_none(t);
 }
 
 static int on_end(espi_rd *rd)
@@ -1005,126 +1068,174 @@ static int on_end(espi_rd *rd)
     return rc;
 }
 
-/* ---- Node handling ----------------------------------------------------- */
+/* ---- SAX2 events -------------------------------------------------------- */
 
-/* Collect the attributes of the current start tag (xmlns excluded). */
-static int collect_attrs(espi_rd *rd)
+/* Collect the attributes of a start tag (libxml2 passes xmlns declarations
+ * apart, so they are not among them).  SAX2 hands each as five pointers:
+ * local name, prefix, URI, value start, value end. */
+static int collect_attrs(espi_rd *rd, int n, const xmlChar **av)
 {
     rd->n_attrs = 0;
     rd->attr_len = 0;
-    while (xmlTextReaderMoveToNextAttribute(rd->xr) == 1) {
-        if (xmlTextReaderIsNamespaceDecl(rd->xr) == 1) continue;
-        const char *v = (const char *)xmlTextReaderConstValue(rd->xr);
-        size_t len = v ? strlen(v) + 1 : 1;
-        if (rd->n_attrs >= RD_MAX_ATTRS || rd->attr_len + len > rd->o.max_text) {
-            xmlTextReaderMoveToElement(rd->xr);
+    for (int i = 0; i < n; i++, av += 5) {
+        size_t len = (size_t)(av[4] - av[3]) + 1;
+        if (rd->n_attrs >= RD_MAX_ATTRS || rd->attr_len + len > rd->o.max_text)
             return rd_fail(rd, EG_ELIMIT, "XML-004", rd->line, 0,
                            "start tag has more than %d attributes or %zu bytes of values",
                            RD_MAX_ATTRS, rd->o.max_text);
-        }
-        if (rd_grow((void **)&rd->attr_buf, &rd->attr_cap, rd->attr_len + len, 1)) {
-            xmlTextReaderMoveToElement(rd->xr);
+        if (rd_grow((void **)&rd->attr_buf, &rd->attr_cap, rd->attr_len + len, 1))
             return rd_fail(rd, EG_ENOMEM, "XML-004", rd->line, 0, "out of memory for attributes");
-        }
-        memcpy(rd->attr_buf + rd->attr_len, v ? v : "", len);
+        memcpy(rd->attr_buf + rd->attr_len, av[3], len - 1);
+        rd->attr_buf[rd->attr_len + len - 1] = '\0';
         espi_schema_attr *a = &rd->attrs[rd->n_attrs];
-        a->ns = (const char *)xmlTextReaderConstNamespaceUri(rd->xr);
-        a->local = (const char *)xmlTextReaderConstLocalName(rd->xr);
+        a->ns = (const char *)av[2];
+        a->local = (const char *)av[0];
         rd->attr_off[rd->n_attrs++] = rd->attr_len;
         rd->attr_len += len;
     }
-    xmlTextReaderMoveToElement(rd->xr);
     for (int i = 0; i < rd->n_attrs; i++) rd->attrs[i].value = rd->attr_buf + rd->attr_off[i];
     return 0;
 }
 
-static int node_end(espi_rd *rd, long line)
+/* A SAX callback failed (rd->rc set): stop the parser.  Never from the
+ * error handler, where libxml2 still uses its input (and stops by itself
+ * on a fatal error). */
+static void rd_stop(espi_rd *rd)
 {
-    if (rd->sc) espi_schema_end(rd->sc, line, 0);
-    int rc = on_end(rd);
-    rd->depth--;
-    return rc;
+    if (rd->rc && rd->ctxt) xmlStopParser(rd->ctxt);
 }
 
-static int node_element(espi_rd *rd)
+/* Give the pending run of character data to the schema checker as one
+ * piece, as a text node: at the next tag, comment or PI. */
+static void flush_text(espi_rd *rd)
 {
+    if (!rd->pend) return;
+    rd->pend = 0;
+    if (rd->sc)
+        espi_schema_text_n(rd->sc, rd->text + rd->pend_off, rd->text_len - rd->pend_off,
+                           rd->pend_line, 0);
+}
+
+static void sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                      const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                      int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+    espi_rd *rd = ctx;
+    (void)prefix, (void)nb_namespaces, (void)namespaces, (void)nb_defaulted;
+    if (rd->rc) return;
+    flush_text(rd);
     long line = rd_node_line(rd);
-    int empty = xmlTextReaderIsEmptyElement(rd->xr) == 1;
-    const char *local = (const char *)xmlTextReaderConstLocalName(rd->xr);
-    const char *ns = (const char *)xmlTextReaderConstNamespaceUri(rd->xr);
-    if (rd->depth + 1 > rd->o.max_depth)
-        return rd_fail(rd, EG_ELIMIT, "XML-003", line, 0,
-                       "element <%s> is nested deeper than %d levels (raise max_depth)",
-                       local ? local : "?", rd->o.max_depth);
-    size_t cap = (size_t)rd->stack_cap;
-    if (rd_grow((void **)&rd->stack, &cap, (size_t)rd->depth + 2, sizeof *rd->stack))
-        return rd_fail(rd, EG_ENOMEM, "XML-003", line, 0, "out of memory for the element stack");
-    rd->stack_cap = (int)cap;
-    int rc = collect_attrs(rd);
-    if (rc) return rc;
+    const char *local = localname ? (const char *)localname : "";
+    const char *ns = (const char *)uri;
+    if (rd->depth + 1 > rd->o.max_depth) {
+        rd_fail(rd, EG_ELIMIT, "XML-003", line, 0,
+                "element <%s> is nested deeper than %d levels (raise max_depth)", local,
+                rd->o.max_depth);
+        rd_stop(rd);
+        return;
+    }
+    if (rd->depth + 2 > rd->stack_cap) {
+        size_t cap = (size_t)rd->stack_cap;
+        if (rd_grow((void **)&rd->stack, &cap, (size_t)rd->depth + 2, sizeof *rd->stack)) {
+            rd_fail(rd, EG_ENOMEM, "XML-003", line, 0, "out of memory for the element stack");
+            rd_stop(rd);
+            return;
+        }
+        rd->stack_cap = (int)cap;
+    }
+    if (nb_attributes > 0 || rd->n_attrs > 0) {
+        if (collect_attrs(rd, nb_attributes, attributes)) {
+            rd_stop(rd);
+            return;
+        }
+    }
     rd->depth++;
-    rd->stack[rd->depth].ns = ns_of(ns);
-    rd->stack[rd->depth].local = local ? local : "";
+    rd->stack[rd->depth].ns = ns_of(rd, ns);
+    rd->stack[rd->depth].local = local;
     rd->text_len = 0;
     if (rd->text) rd->text[0] = '\0';
-    if (rd->sc) espi_schema_start(rd->sc, ns ? ns : "", local ? local : "", rd->attrs,
-                                  rd->n_attrs, line, 0);
-    if ((rc = on_start(rd))) return rc;
-    return empty ? node_end(rd, line) : 0;
+    if (rd->sc) espi_schema_start(rd->sc, ns ? ns : "", local, rd->attrs, rd->n_attrs, line, 0);
+    on_start(rd);
+    rd_stop(rd);
 }
 
-static int node_text(espi_rd *rd)
+static void sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                    const xmlChar *uri)
 {
-    long line = rd_node_line(rd);
-    const char *v = (const char *)xmlTextReaderConstValue(rd->xr);
-    if (!v) return 0;
-    size_t len = strlen(v);
-    if (len > rd->o.max_text || rd->text_len + len > rd->o.max_text)
-        return rd_fail(rd, EG_ELIMIT, "XML-004", line, 0,
-                       "text of %zu bytes exceeds the limit of %zu (raise max_text)",
-                       rd->text_len + len, rd->o.max_text);
-    if (rd->sc) espi_schema_text(rd->sc, v, line, 0);
-    if (rd->depth == 0) return 0;
-    if (rd_grow((void **)&rd->text, &rd->text_cap, rd->text_len + len + 1, 1))
-        return rd_fail(rd, EG_ENOMEM, "XML-004", line, 0, "out of memory for text");
-    memcpy(rd->text + rd->text_len, v, len + 1);
-    rd->text_len += len;
-    return 0;
+    espi_rd *rd = ctx;
+    (void)localname, (void)prefix, (void)uri;
+    if (rd->rc) return;
+    flush_text(rd);
+    if (rd->sc) espi_schema_end(rd->sc, rd->line, 0);
+    on_end(rd);
+    rd->depth--;
+    rd_stop(rd);
 }
 
-static int handle_node(espi_rd *rd)
+/* Character data (CDATA sections arrive here too, XML_PARSE_NOCDATA),
+ * possibly in several pieces: appended to the element's text. */
+static void sax_chars(void *ctx, const xmlChar *ch, int len)
 {
-    switch (xmlTextReaderNodeType(rd->xr)) {
-    case XML_READER_TYPE_ELEMENT: return node_element(rd);
-    case XML_READER_TYPE_END_ELEMENT: return node_end(rd, rd->line);
-    case XML_READER_TYPE_TEXT:
-    case XML_READER_TYPE_CDATA:
-    case XML_READER_TYPE_WHITESPACE:
-    case XML_READER_TYPE_SIGNIFICANT_WHITESPACE: return node_text(rd);
-    case XML_READER_TYPE_DOCUMENT_TYPE:
-    case XML_READER_TYPE_ENTITY_REFERENCE:
-    case XML_READER_TYPE_ENTITY:
-    case XML_READER_TYPE_NOTATION: {
-        const char *nm = (const char *)xmlTextReaderConstName(rd->xr);
-        return rd_fail(rd, EG_EDATA, "XML-002", rd_node_line(rd), 0,
-                       "DOCTYPE or entity reference '%s' refused; ESPI feeds need no DTD, "
-                       "remove it", nm ? nm : "?");
+    espi_rd *rd = ctx;
+    size_t n = len > 0 ? (size_t)len : 0;
+    if (rd->rc) return;
+    if (!rd->pend) {
+        rd->pend = 1;
+        rd->pend_off = rd->text_len;
+        rd->pend_line = rd_node_line(rd);
     }
-    default: return 0; /* comments, processing instructions */
+    if (n > rd->o.max_text || rd->text_len + n > rd->o.max_text) {
+        rd_fail(rd, EG_ELIMIT, "XML-004", rd->pend_line, 0,
+                "text of %zu bytes exceeds the limit of %zu (raise max_text)", rd->text_len + n,
+                rd->o.max_text);
+        rd_stop(rd);
+        return;
     }
+    if (rd->text_len + n + 1 > rd->text_cap &&
+        rd_grow((void **)&rd->text, &rd->text_cap, rd->text_len + n + 1, 1)) {
+        rd_fail(rd, EG_ENOMEM, "XML-004", rd->pend_line, 0, "out of memory for text");
+        rd_stop(rd);
+        return;
+    }
+    memcpy(rd->text + rd->text_len, ch, n);
+    rd->text_len += n;
+    rd->text[rd->text_len] = '\0';
+}
+
+/* Comments and processing instructions end a text node, nothing more. */
+static void sax_comment(void *ctx, const xmlChar *value)
+{
+    (void)value;
+    flush_text(ctx);
+}
+
+static void sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    (void)target, (void)data;
+    flush_text(ctx);
+}
+
+/* A DOCTYPE: refused before its internal subset is even parsed. */
+static void sax_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                        const xmlChar *system_id)
+{
+    espi_rd *rd = ctx;
+    (void)external_id, (void)system_id;
+    rd_fail(rd, EG_EDATA, "XML-002", rd_node_line(rd), 0,
+            "DOCTYPE or entity reference '%s' refused; ESPI feeds need no DTD, remove it",
+            name ? (const char *)name : "?");
+    rd_stop(rd);
 }
 
 /* Progress at most once per RD_PROGRESS_STEP bytes; the total ends up in
  * stats.bytes. */
 static void report_progress(espi_rd *rd)
 {
-    long b = xmlTextReaderByteConsumed(rd->xr);
-    unsigned long long bytes = b > 0 ? (unsigned long long)b : 0;
-    if (rd->st) rd->st->bytes = bytes;
+    if (rd->st) rd->st->bytes = rd->fed;
     if (!rd->cbs->progress) return;
-    if (bytes - rd->last_progress >= RD_PROGRESS_STEP) {
-        rd->last_progress = bytes;
-        rd->cbs->progress(rd->cbs->ctx, bytes);
+    if (rd->fed - rd->last_progress >= RD_PROGRESS_STEP) {
+        rd->last_progress = rd->fed;
+        rd->cbs->progress(rd->cbs->ctx, rd->fed);
     }
 }
 
@@ -1162,8 +1273,18 @@ static void load_catalog_near(const char *xsd)
     }
 }
 
-/* Compile o.xsd_file and attach it to the reader. Caller frees *out. */
-static int xsd_attach(espi_rd *rd, xmlSchemaPtr *schema, xmlSchemaValidCtxtPtr *vctxt)
+/* The parser's position for XSD-001 findings. */
+static int xsd_locate(void *ctx, const char **file, unsigned long *line)
+{
+    espi_rd *rd = ctx;
+    if (file) *file = rd->name;
+    if (line) *line = rd->ctxt && rd->ctxt->input ? (unsigned long)rd->ctxt->input->line : 0;
+    return 0;
+}
+
+/* Compile o.xsd_file into a validation context whose findings come to
+ * rd_xml_error.  Caller frees *schema and *vctxt. */
+static int xsd_compile(espi_rd *rd, xmlSchemaPtr *schema, xmlSchemaValidCtxtPtr *vctxt)
 {
     char first[EG_ERR_MSG_MAX] = "";
     int rc = 0;
@@ -1183,9 +1304,12 @@ static int xsd_attach(espi_rd *rd, xmlSchemaPtr *schema, xmlSchemaValidCtxtPtr *
         goto done;
     }
     *vctxt = xmlSchemaNewValidCtxt(*schema);
-    if (!*vctxt || xmlTextReaderSchemaValidateCtxt(rd->xr, *vctxt, 0) != 0)
-        rc = eg_errf(rd->err, EG_ECONFIG, rd->o.xsd_file, 0, 0,
-                     "cannot attach XSD validation to the reader");
+    if (!*vctxt) {
+        rc = eg_errf(rd->err, EG_ENOMEM, rd->o.xsd_file, 0, 0, "out of memory for the XSD");
+        goto done;
+    }
+    xmlSchemaSetValidStructuredErrors(*vctxt, rd_xml_error, rd);
+    xmlSchemaValidateSetLocator(*vctxt, xsd_locate, rd);
 done:
     return rc;
 }
@@ -1205,7 +1329,7 @@ static void rd_release(espi_rd *rd)
     free(rd->batch_ptrs);
 }
 
-#define RD_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES)
+#define RD_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA)
 
 /* Where the bytes come from: a memory buffer or a read callback. */
 struct rd_source {
@@ -1215,22 +1339,21 @@ struct rd_source {
     void *io;
 };
 
-/* libxml2 sees a failed read as malformed input; remember it so the read
- * ends with EG_EIO instead. */
-static int rd_io_read(void *ctx, char *buf, int len)
-{
-    espi_rd *rd = ctx;
-    int n = rd->src->readfn(rd->src->io, buf, len);
-    if (n < 0) rd->io_failed = 1;
-    return n;
-}
-
-static xmlTextReaderPtr rd_open(espi_rd *rd)
+/* Next bytes of the document into buf (at most cap): count, 0 at the end,
+ * -1 on a read error (remembered: the read ends with EG_EIO). */
+static int rd_fill(espi_rd *rd, char *buf, int cap)
 {
     const rd_source *src = rd->src;
-    if (src->readfn) return xmlReaderForIO(rd_io_read, NULL, rd, rd->name, NULL, RD_OPTIONS);
-    return xmlReaderForMemory(src->len ? src->buf : "", (int)src->len, rd->name, NULL,
-                              RD_OPTIONS);
+    if (src->readfn) {
+        int n = src->readfn(src->io, buf, cap);
+        if (n < 0) rd->io_failed = 1;
+        return n;
+    }
+    size_t left = src->len - rd->pos;
+    size_t n = left < (size_t)cap ? left : (size_t)cap;
+    if (n) memcpy(buf, src->buf + rd->pos, n);
+    rd->pos += n;
+    return (int)n;
 }
 
 static void rd_apply_opts(espi_rd *rd, const espi_reader_opts *o)
@@ -1243,19 +1366,84 @@ static void rd_apply_opts(espi_rd *rd, const espi_reader_opts *o)
     if (rd->o.max_line_items == 0) rd->o.max_line_items = 10000;
 }
 
+static const char *rd_intern(espi_rd *rd, const char *name)
+{
+    const char *p = (const char *)xmlDictLookup(rd->ctxt->dict, (const xmlChar *)name, -1);
+    return p ? p : ""; /* out of memory: matches nothing the parser hands out */
+}
+
+static void rd_intern_names(espi_rd *rd)
+{
+    rd_names *n = &rd->nm;
+    n->feed = rd_intern(rd, "feed");
+    n->entry = rd_intern(rd, "entry");
+    n->link = rd_intern(rd, "link");
+    n->content = rd_intern(rd, "content");
+    n->id = rd_intern(rd, "id");
+    n->title = rd_intern(rd, "title");
+    n->published = rd_intern(rd, "published");
+    n->updated = rd_intern(rd, "updated");
+    n->interval = rd_intern(rd, "interval");
+    n->IntervalReading = rd_intern(rd, "IntervalReading");
+    n->timePeriod = rd_intern(rd, "timePeriod");
+    n->duration = rd_intern(rd, "duration");
+    n->start = rd_intern(rd, "start");
+    n->value = rd_intern(rd, "value");
+    n->cost = rd_intern(rd, "cost");
+    n->consumptionTier = rd_intern(rd, "consumptionTier");
+    n->tou = rd_intern(rd, "tou");
+    n->cpp = rd_intern(rd, "cpp");
+    n->ReadingQuality = rd_intern(rd, "ReadingQuality");
+    n->quality = rd_intern(rd, "quality");
+}
+
+/* Our SAX2 handler: elements, text, comments/PIs (they end a text node),
+ * and a DOCTYPE to refuse.  No entity, DTD or tree callbacks: nothing is
+ * declared, loaded or built.  Errors go to the structured handler. */
+static void rd_sax_init(xmlSAXHandler *sax)
+{
+    memset(sax, 0, sizeof *sax);
+    sax->initialized = XML_SAX2_MAGIC;
+    sax->startElementNs = sax_start;
+    sax->endElementNs = sax_end;
+    sax->characters = sax_chars;
+    sax->ignorableWhitespace = sax_chars;
+    sax->cdataBlock = sax_chars;
+    sax->comment = sax_comment;
+    sax->processingInstruction = sax_pi;
+    sax->internalSubset = sax_doctype;
+}
+
+/* Push the document through the parser, RD_CHUNK bytes at a time. */
+static void rd_parse(espi_rd *rd, char *buf, int first)
+{
+    int n = first;
+    while (!rd->rc && n > 0) {
+        rd->fed += (unsigned long long)n;
+        if (xmlParseChunk(rd->ctxt, buf, n, 0) != 0 && !rd->rc) break;
+        report_progress(rd);
+        if (rd->rc) break;
+        n = rd_fill(rd, buf, RD_CHUNK);
+    }
+    if (!rd->rc && !rd->io_failed) xmlParseChunk(rd->ctxt, NULL, 0, 1);
+}
+
 /* Read the whole document from src. */
 static int rd_run(const rd_source *src, const char *name, const espi_reader_opts *o,
                   const espi_reader_cbs *cbs, espi_read_stats *st, eg_err *err)
 {
     xmlSchemaPtr schema = NULL;
     xmlSchemaValidCtxtPtr vctxt = NULL;
-    int rc = 0, ret = 0;
+    xmlSchemaSAXPlugPtr plug = NULL;
+    char *buf = NULL;
+    int rc = 0;
     espi_rd *rd = calloc(1, sizeof *rd);
     if (!rd) return eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory");
     rd->name = name;
     rd->cbs = cbs;
     rd->st = st;
     rd->err = err;
+    rd->src = src;
     rd_apply_opts(rd, o);
     espi_entry_init(&rd->entry);
     memset(&rd->head, 0, sizeof rd->head);
@@ -1263,7 +1451,8 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
 
     /* Errors raised without a parser context (encoding, I/O) go to
      * libxml2's per-thread handlers, which print to stderr: route them to
-     * us for the duration of the read and restore the caller's after. */
+     * us for the duration of the read and restore the caller's after.  The
+     * parser's own errors come the same way (our handler has no serror). */
     xmlInitParser();
     xmlStructuredErrorFunc old_serror = xmlStructuredError;
     void *old_sctx = xmlStructuredErrorContext;
@@ -1272,13 +1461,6 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
     xmlSetStructuredErrorFunc(rd, rd_xml_error);
     xmlSetGenericErrorFunc(rd, rd_generic_error);
 
-    rd->src = src;
-    rd->xr = rd_open(rd);
-    if (!rd->xr) {
-        rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "cannot create the XML reader");
-        goto done;
-    }
-    xmlTextReaderSetStructuredErrorHandler(rd->xr, rd_xml_error, rd);
     if (rd->o.check_schema) {
         rd->sc = espi_schema_checker_new(name, rd_schema_diag, rd);
         if (!rd->sc) {
@@ -1286,28 +1468,60 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
             goto done;
         }
     }
-    if (rd->o.xsd_file && (rc = xsd_attach(rd, &schema, &vctxt))) goto done;
-
-    unsigned long nodes = 0;
-    while (!rd->rc && (ret = xmlTextReaderRead(rd->xr)) == 1) {
-        if (rd->rc) break; /* an error raised while reading ahead */
-        if (handle_node(rd)) break;
-        if ((++nodes & 1023) == 0) report_progress(rd); /* cheap enough every 1024 nodes */
+    xmlSAXHandler sax_local;
+    xmlSAXHandlerPtr sax = &sax_local;
+    void *user = rd;
+    rd_sax_init(&sax_local);
+    if (rd->o.xsd_file) {
+        if ((rc = xsd_compile(rd, &schema, &vctxt))) goto done;
+        plug = xmlSchemaSAXPlug(vctxt, &sax, &user); /* validator first, then us */
+        if (!plug) {
+            rc = eg_errf(err, EG_ECONFIG, rd->o.xsd_file, 0, 0,
+                         "cannot attach XSD validation to the reader");
+            goto done;
+        }
     }
+    buf = malloc(RD_CHUNK);
+    if (!buf) {
+        rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory for the read buffer");
+        goto done;
+    }
+    int n = rd_fill(rd, buf, RD_CHUNK);
+    int head = n > 4 ? 4 : n > 0 ? n : 0; /* enough to detect the encoding */
+    rd->ctxt = xmlCreatePushParserCtxt(sax, user, buf, head, name);
+    if (!rd->ctxt) {
+        rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "cannot create the XML parser");
+        goto done;
+    }
+    xmlCtxtUseOptions(rd->ctxt, RD_OPTIONS);
+    rd_intern_names(rd);
+    rd->fed = (unsigned long long)head;
+    if (n > head) {
+        memmove(buf, buf + head, (size_t)(n - head));
+        n -= head;
+    } else if (n >= 0) {
+        n = rd_fill(rd, buf, RD_CHUNK);
+    }
+    rd_parse(rd, buf, n);
     if (rd->io_failed) {
         rd->rc = eg_errf(err, EG_EIO, name, 0, 0, "read error: the input stopped before its end");
-    } else if (!rd->rc && ret < 0)
-        rd_fail(rd, EG_EDATA, "XML-001", xmlTextReaderGetParserLineNumber(rd->xr),
-                xmlTextReaderGetParserColumnNumber(rd->xr), "not well-formed XML%s%s",
+    } else if (!rd->rc && !rd->ctxt->wellFormed)
+        rd_fail(rd, EG_EDATA, "XML-001", rd->ctxt->input ? rd->ctxt->input->line : 0,
+                rd->ctxt->input ? rd->ctxt->input->col : 0, "not well-formed XML%s%s",
                 rd->generic_msg[0] ? ": " : "", rd->generic_msg);
     report_progress(rd);
     rc = rd->rc;
 done:
-    if (rd->xr) xmlFreeTextReader(rd->xr);
+    if (plug) xmlSchemaSAXUnplug(plug);
+    if (rd->ctxt) {
+        if (rd->ctxt->myDoc) xmlFreeDoc(rd->ctxt->myDoc);
+        xmlFreeParserCtxt(rd->ctxt);
+    }
     if (vctxt) xmlSchemaFreeValidCtxt(vctxt);
     if (schema) xmlSchemaFree(schema);
     xmlSetStructuredErrorFunc(old_sctx, old_serror);
     xmlSetGenericErrorFunc(old_gctx, old_generic);
+    free(buf);
     rd_release(rd);
     free(rd);
     return rc;

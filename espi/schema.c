@@ -133,10 +133,10 @@ static void sch_trim(const char **s, const char **e)
     while (*e > *s && sch_is_ws((unsigned char)(*e)[-1])) (*e)--;
 }
 
-static int sch_only_ws(const char *s)
+static int sch_only_ws_n(const char *s, size_t n)
 {
-    for (; *s; s++)
-        if (!sch_is_ws((unsigned char)*s)) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!sch_is_ws((unsigned char)s[i])) return 0;
     return 1;
 }
 
@@ -953,9 +953,13 @@ void espi_schema_start(espi_schema_checker *c, const char *ns, const char *local
 
 void espi_schema_text(espi_schema_checker *c, const char *text, long line, long col)
 {
+    if (text) espi_schema_text_n(c, text, strlen(text), line, col);
+}
+
+void espi_schema_text_n(espi_schema_checker *c, const char *text, size_t n, long line, long col)
+{
     sch_frame *f;
     const sch_type *t;
-    size_t n;
 
     if (!c || !text || c->depth == 0 || c->overflow) return;
     f = &c->frames[c->depth - 1];
@@ -965,7 +969,7 @@ void espi_schema_text(espi_schema_checker *c, const char *text, long line, long 
     case SCH_SEQ:
     case SCH_CHOICE:
     case SCH_EMPTY:
-        if ((t->flags & SCH_F_MIXED) || f->bad || sch_only_ws(text)) return;
+        if ((t->flags & SCH_F_MIXED) || f->bad || sch_only_ws_n(text, n)) return;
         sch_report(c, "SCHEMA-005", line, col, "text not allowed in '%s%s': %s has %s content",
                    sch_ns_prefix(t->ns), f->name, t->name,
                    t->kind == SCH_EMPTY ? "empty" : "element-only");
@@ -978,7 +982,6 @@ void espi_schema_text(espi_schema_checker *c, const char *text, long line, long 
         break;
     }
     /* simple content: keep the value (bounded), count bytes and characters */
-    n = strlen(text);
     c->text_bytes += n;
     c->text_chars += sch_utf8_chars(text, n);
     if (c->text_len < SCH_TEXT_MAX) {

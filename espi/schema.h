@@ -14,6 +14,8 @@
 #ifndef ESPI_SCHEMA_H
 #define ESPI_SCHEMA_H
 
+#include <stddef.h>
+
 #include "diag.h"
 
 typedef struct espi_schema_checker espi_schema_checker;
@@ -36,6 +38,9 @@ void espi_schema_checker_free(espi_schema_checker *c);
 void espi_schema_start(espi_schema_checker *c, const char *ns, const char *local,
                        const espi_schema_attr *attrs, int n_attrs, long line, long col);
 void espi_schema_text(espi_schema_checker *c, const char *text, long line, long col);
+/* The same for len bytes of text (need not be NUL terminated). */
+void espi_schema_text_n(espi_schema_checker *c, const char *text, size_t len, long line,
+                        long col);
 void espi_schema_end(espi_schema_checker *c, long line, long col);
 
 /* Number of errors reported so far. */
