@@ -45,6 +45,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +65,7 @@
 #define RD_PROGRESS_STEP (1024ULL * 1024ULL)
 #define RD_MAX_ATTRS 256
 #define RD_CHUNK (64 * 1024)      /* bytes handed to the push parser at a time */
+#define RD_THREAD_MIN (4 * 1024 * 1024) /* files this large parse on a second thread */
 #define RD_XML_XSD_URI "https://www.w3.org/2001/03/xml.xsd"
 
 typedef enum rd_ns { RD_NS_OTHER = 0, RD_NS_ATOM, RD_NS_ESPI, RD_NS_CUST } rd_ns;
@@ -103,14 +107,9 @@ typedef struct rd_names {
 } rd_names;
 
 typedef struct espi_rd {
-    xmlParserCtxtPtr ctxt;      /* the SAX2 push parser */
     rd_names nm;
     const char *last_uri;       /* namespace URI last classified, and its class */
     rd_ns last_ns;
-    unsigned long long fed;     /* bytes handed to the parser */
-    size_t pos;                 /* memory sources: bytes taken so far */
-    const rd_source *src;
-    int io_failed;              /* the read callback returned -1 */
     const char *name;
     espi_reader_opts o;
     const espi_reader_cbs *cbs;
@@ -132,10 +131,7 @@ typedef struct espi_rd {
     int pend;                   /* a run of character data is pending */
 
     espi_schema_attr attrs[RD_MAX_ATTRS]; /* attributes of the current tag */
-    size_t attr_off[RD_MAX_ATTRS];        /* value offsets while filling */
     int n_attrs;
-    char *attr_buf;
-    size_t attr_len, attr_cap;
 
     rd_root root;
     espi_feed_head head;
@@ -306,14 +302,6 @@ static void rd_schema_diag(void *ctx, const espi_diag *d)
     if (rd->cbs->diag) rd->cbs->diag(rd->cbs->ctx, d);
 }
 
-/* The parser's line now, at a start tag or a run of text (see the header
- * comment on positions); rd->line keeps the latest. */
-static long rd_node_line(espi_rd *rd)
-{
-    long line = rd->ctxt && rd->ctxt->input ? rd->ctxt->input->line : 0;
-    if (line > rd->line) rd->line = line;
-    return line;
-}
 
 /* A fatal finding: report it once, remember the code, fill err. */
 static int rd_fail(espi_rd *rd, int code, const char *rule, long line, long col,
@@ -356,57 +344,43 @@ static int error_in_dtd(const xmlError *e)
     return ctxt->inSubset || (ctxt->myDoc && (ctxt->myDoc->intSubset || ctxt->myDoc->extSubset));
 }
 
+/* A libxml2 error as the parser thread records it (rd_xml_error) for the
+ * reading thread to report (rd_xml_report). */
+typedef struct rd_xerr {
+    int domain, code, level, in_dtd;
+    long line, col;
+} rd_xerr;
+
 /* libxml2's structured errors: parser errors end the read (XML-001, or
  * XML-002 inside a DTD), XSD validity errors are findings (XSD-001). */
-static void rd_xml_error(void *ctx, xmlErrorPtr e)
+static void rd_xml_report(espi_rd *rd, const rd_xerr *x, const char *message)
 {
-    espi_rd *rd = ctx;
     char msg[EG_ERR_MSG_MAX];
-    copy_trimmed(msg, sizeof msg, e->message ? e->message : "unknown libxml2 error");
-    long line = e->line, col = e->int2;
-    if (e->domain == XML_FROM_SCHEMASV || e->domain == XML_FROM_VALID) {
-        if (e->level == XML_ERR_WARNING) rd_diag(rd, "XSD-001", ESPI_SEV_WARNING, line, col, msg);
+    copy_trimmed(msg, sizeof msg, message[0] ? message : "unknown libxml2 error");
+    long line = x->line, col = x->col;
+    if (x->domain == XML_FROM_SCHEMASV || x->domain == XML_FROM_VALID) {
+        if (x->level == XML_ERR_WARNING) rd_diag(rd, "XSD-001", ESPI_SEV_WARNING, line, col, msg);
         else rd_diag(rd, "XSD-001", ESPI_SEV_ERROR, line, col, msg);
         return;
     }
-    if (rd->io_failed) return; /* a consequence of the failed read: EG_EIO */
-    if (e->level == XML_ERR_WARNING) {
+    if (x->level == XML_ERR_WARNING) {
         if (!rd->rc) rd_diag(rd, "XML-001", ESPI_SEV_WARNING, line, col, msg);
         return;
     }
-    if (line <= 0 && rd->ctxt && rd->ctxt->input) { /* encoding errors carry no position */
-        line = rd->ctxt->input->line;
-        col = rd->ctxt->input->col;
-    }
-    if (error_in_dtd(e))
+    if (x->in_dtd)
         rd_fail(rd, EG_EDATA, "XML-002", line, col,
                 "DOCTYPE or entity refused (%s); ESPI feeds need no DTD, remove it", msg);
-    else if ((e->code == XML_ERR_DOCUMENT_END || e->code == XML_ERR_DOCUMENT_EMPTY) &&
+    else if ((x->code == XML_ERR_DOCUMENT_END || x->code == XML_ERR_DOCUMENT_EMPTY) &&
              rd->root == RD_ROOT_NONE)
         rd_fail(rd, EG_EDATA, "XML-001", line, col,
                 "not well-formed XML: the document is empty or has no root element (%s)", msg);
-    else if (e->code == XML_ERR_DOCUMENT_END && rd->depth > 0)
+    else if (x->code == XML_ERR_DOCUMENT_END && rd->depth > 0)
         rd_fail(rd, EG_EDATA, "XML-001", line, col,
                 "not well-formed XML: the document ends while <%s> is open; is it truncated? (%s)",
                 rd->stack[rd->depth].local, msg);
     else
         rd_fail(rd, EG_EDATA, "XML-001", line, col,
                 "not well-formed XML: %s; fix the document (is it truncated or not UTF-8?)", msg);
-}
-
-/* libxml2's unstructured messages (e.g. "xmlParseChunk: encoder error")
- * would go to stderr; keep the last one for the XML-001 message instead. */
-static void rd_generic_error(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void rd_generic_error(void *ctx, const char *fmt, ...)
-{
-    espi_rd *rd = ctx;
-    char msg[sizeof rd->generic_msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    copy_trimmed(rd->generic_msg, sizeof rd->generic_msg, msg);
 }
 
 /* ---- Resource field tables -------------------------------------------- */
@@ -1068,41 +1042,276 @@ static int on_end(espi_rd *rd)
     return rc;
 }
 
-/* ---- SAX2 events -------------------------------------------------------- */
+/* ---- Events: what the parser saw, in order ------------------------------ */
 
-/* Collect the attributes of a start tag (libxml2 passes xmlns declarations
- * apart, so they are not among them).  SAX2 hands each as five pointers:
- * local name, prefix, URI, value start, value end. */
-static int collect_attrs(espi_rd *rd, int n, const xmlChar **av)
+/* libxml2's SAX callbacks (the producer) do no work of ours: each records
+ * an event in a block of memory, and the reading thread (the consumer)
+ * replays the blocks through the element logic above.  One event is a
+ * 16-byte header and its payload, padded to 8 bytes:
+ *   EV_START  local and uri pointers (parser dictionary), then n
+ *             attributes (local, uri pointers; NUL-terminated value)
+ *   EV_END    nothing
+ *   EV_TEXT   len bytes of character data (one SAX piece)
+ *   EV_MARK   a comment or PI: ends a text node
+ *   EV_DOCTYPE its name, NUL-terminated
+ *   EV_XMLERR an rd_xerr and the message, NUL-terminated
+ *   EV_GENERIC an unstructured libxml2 message, NUL-terminated
+ *   EV_FED    bytes handed to the parser so far (progress)
+ * Names are the dictionary's: they stay valid until the parser context is
+ * freed, after the consumer is done. */
+enum { EV_START = 1, EV_END, EV_TEXT, EV_MARK, EV_DOCTYPE, EV_XMLERR, EV_GENERIC, EV_FED };
+
+typedef struct rd_ev {
+    unsigned type, n;   /* n: EV_START attributes */
+    unsigned len;       /* payload bytes before padding */
+    int line;           /* the parser's line at the event */
+} rd_ev;
+
+#define RD_PAD(n) (((n) + 7u) & ~(size_t)7u)
+
+/* A block of events. */
+typedef struct rd_blk {
+    char *p;
+    size_t len, cap;
+} rd_blk;
+
+/* Threaded: RD_QBLOCKS blocks circulate between the two threads, so
+ * memory stays bounded (a block grows past RD_BLK only to hold one large
+ * event, such as a 1 MiB text). */
+#define RD_BLK (256 * 1024)
+#define RD_QBLOCKS 4
+
+typedef struct rd_queue {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    rd_blk blk[RD_QBLOCKS];
+    int full[RD_QBLOCKS];  /* FIFO of blocks to replay */
+    int nfull, head;
+    int free_[RD_QBLOCKS]; /* blocks the producer may take */
+    int nfree;
+    int done;              /* the producer has finished */
+} rd_queue;
+
+/* The producer: libxml2 and the bytes it is fed.  In threaded mode these
+ * fields belong to the parser thread until it is joined. */
+typedef struct rd_prod {
+    espi_rd *rd;             /* single-thread mode: replay target */
+    xmlParserCtxtPtr ctxt;
+    const rd_source *src;
+    size_t pos;              /* memory sources: bytes taken */
+    unsigned long long fed;
+    int io_failed;           /* the read callback returned -1 */
+    int oom;                 /* an event could not be recorded */
+    rd_blk *cur;             /* block being written */
+    rd_blk own;              /* single-thread mode: the one block */
+    rd_queue *q;             /* threaded mode, else NULL */
+    int cur_i;
+    atomic_int *stop;        /* set by the consumer: stop parsing */
+    int well_formed;         /* at the end */
+    long end_line, end_col;
+} rd_prod;
+
+static void rd_replay(espi_rd *rd, const rd_blk *b);
+
+/* Threaded: hand the current block over and take a free one. */
+static int prod_swap(rd_prod *p)
 {
-    rd->n_attrs = 0;
-    rd->attr_len = 0;
-    for (int i = 0; i < n; i++, av += 5) {
-        size_t len = (size_t)(av[4] - av[3]) + 1;
-        if (rd->n_attrs >= RD_MAX_ATTRS || rd->attr_len + len > rd->o.max_text)
-            return rd_fail(rd, EG_ELIMIT, "XML-004", rd->line, 0,
-                           "start tag has more than %d attributes or %zu bytes of values",
-                           RD_MAX_ATTRS, rd->o.max_text);
-        if (rd_grow((void **)&rd->attr_buf, &rd->attr_cap, rd->attr_len + len, 1))
-            return rd_fail(rd, EG_ENOMEM, "XML-004", rd->line, 0, "out of memory for attributes");
-        memcpy(rd->attr_buf + rd->attr_len, av[3], len - 1);
-        rd->attr_buf[rd->attr_len + len - 1] = '\0';
-        espi_schema_attr *a = &rd->attrs[rd->n_attrs];
-        a->ns = (const char *)av[2];
-        a->local = (const char *)av[0];
-        rd->attr_off[rd->n_attrs++] = rd->attr_len;
-        rd->attr_len += len;
-    }
-    for (int i = 0; i < rd->n_attrs; i++) rd->attrs[i].value = rd->attr_buf + rd->attr_off[i];
+    rd_queue *q = p->q;
+    pthread_mutex_lock(&q->mu);
+    q->full[(q->head + q->nfull++) % RD_QBLOCKS] = p->cur_i;
+    pthread_cond_broadcast(&q->cv);
+    while (q->nfree == 0) pthread_cond_wait(&q->cv, &q->mu);
+    p->cur_i = q->free_[--q->nfree];
+    pthread_mutex_unlock(&q->mu);
+    p->cur = &q->blk[p->cur_i];
+    p->cur->len = 0;
     return 0;
 }
 
-/* A SAX callback failed (rd->rc set): stop the parser.  Never from the
- * error handler, where libxml2 still uses its input (and stops by itself
- * on a fatal error). */
-static void rd_stop(espi_rd *rd)
+/* Room for an event with a payload of len bytes; NULL when out of memory. */
+static rd_ev *ev_new(rd_prod *p, unsigned type, size_t len)
 {
-    if (rd->rc && rd->ctxt) xmlStopParser(rd->ctxt);
+    size_t need = sizeof(rd_ev) + RD_PAD(len);
+    rd_blk *b = p->cur;
+    if (b->len + need > b->cap) {
+        if (p->q && b->len > 0) {
+            prod_swap(p);
+            b = p->cur;
+        } else if (!p->q && b->len >= RD_BLK) {
+            rd_replay(p->rd, b); /* single thread: consume now, reuse the block */
+            b->len = 0;
+            if (p->rd->rc) xmlStopParser(p->ctxt);
+        }
+        if (b->len + need > b->cap) {
+            size_t cap = b->cap ? b->cap : RD_BLK;
+            while (cap < b->len + need) cap *= 2;
+            char *np = realloc(b->p, cap);
+            if (!np) {
+                p->oom = 1;
+                xmlStopParser(p->ctxt);
+                return NULL;
+            }
+            b->p = np;
+            b->cap = cap;
+        }
+    }
+    rd_ev *e = (rd_ev *)(b->p + b->len);
+    e->type = type;
+    e->n = 0;
+    e->len = (unsigned)len;
+    e->line = p->ctxt && p->ctxt->input ? p->ctxt->input->line : 0;
+    b->len += need;
+    return e;
+}
+
+static int prod_stopped(rd_prod *p)
+{
+    if (!atomic_load_explicit(p->stop, memory_order_relaxed)) return 0;
+    xmlStopParser(p->ctxt);
+    return 1;
+}
+
+static void prod_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                       const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                       int nb_attributes, int nb_defaulted, const xmlChar **av)
+{
+    rd_prod *p = ctx;
+    (void)prefix, (void)nb_namespaces, (void)namespaces, (void)nb_defaulted;
+    if (prod_stopped(p)) return;
+    /* one over the limit is enough for the consumer to refuse the tag */
+    int n = nb_attributes > RD_MAX_ATTRS ? RD_MAX_ATTRS + 1 : nb_attributes;
+    size_t len = 2 * sizeof(const char *);
+    for (int i = 0; i < n; i++)
+        len += 2 * sizeof(const char *) + RD_PAD((size_t)(av[i * 5 + 4] - av[i * 5 + 3]) + 1);
+    rd_ev *e = ev_new(p, EV_START, len);
+    if (!e) return;
+    e->n = (unsigned)n;
+    char *w = (char *)(e + 1);
+    const char *names[2] = {(const char *)localname, (const char *)uri};
+    memcpy(w, names, sizeof names);
+    w += sizeof names;
+    for (int i = 0; i < n; i++, av += 5) {
+        size_t vlen = (size_t)(av[4] - av[3]);
+        const char *an[2] = {(const char *)av[0], (const char *)av[2]};
+        memcpy(w, an, sizeof an);
+        w += sizeof an;
+        memcpy(w, av[3], vlen);
+        w[vlen] = '\0';
+        w += RD_PAD(vlen + 1);
+    }
+}
+
+static void prod_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                     const xmlChar *uri)
+{
+    rd_prod *p = ctx;
+    (void)localname, (void)prefix, (void)uri;
+    if (!prod_stopped(p)) ev_new(p, EV_END, 0);
+}
+
+static void prod_chars(void *ctx, const xmlChar *ch, int len)
+{
+    rd_prod *p = ctx;
+    if (prod_stopped(p) || len <= 0) return;
+    rd_ev *e = ev_new(p, EV_TEXT, (size_t)len);
+    if (e) memcpy(e + 1, ch, (size_t)len);
+}
+
+static void prod_mark(rd_prod *p)
+{
+    if (!prod_stopped(p)) ev_new(p, EV_MARK, 0);
+}
+
+static void prod_comment(void *ctx, const xmlChar *value)
+{
+    (void)value;
+    prod_mark(ctx);
+}
+
+static void prod_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    (void)target, (void)data;
+    prod_mark(ctx);
+}
+
+static void ev_string(rd_prod *p, unsigned type, const char *s)
+{
+    size_t n = strlen(s);
+    rd_ev *e = ev_new(p, type, n + 1);
+    if (e) memcpy(e + 1, s, n + 1);
+}
+
+/* A DOCTYPE: refused (by the consumer) before its internal subset is
+ * even parsed. */
+static void prod_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                         const xmlChar *system_id)
+{
+    rd_prod *p = ctx;
+    (void)external_id, (void)system_id;
+    ev_string(p, EV_DOCTYPE, name ? (const char *)name : "?");
+    xmlStopParser(p->ctxt);
+}
+
+/* libxml2's structured errors, parser and XSD alike: recorded in order. */
+static void prod_xml_error(void *ctx, xmlErrorPtr e)
+{
+    rd_prod *p = ctx;
+    if (p->io_failed) return; /* a consequence of the failed read: EG_EIO */
+    const char *m = e->message ? e->message : "";
+    size_t n = strlen(m);
+    if (n >= EG_ERR_MSG_MAX) n = EG_ERR_MSG_MAX - 1;
+    rd_ev *ev = ev_new(p, EV_XMLERR, sizeof(rd_xerr) + n + 1);
+    if (!ev) return;
+    rd_xerr x = {e->domain, e->code, e->level, error_in_dtd(e), e->line, e->int2};
+    if (x.line <= 0 && p->ctxt && p->ctxt->input) { /* encoding errors carry no position */
+        x.line = p->ctxt->input->line;
+        x.col = p->ctxt->input->col;
+    }
+    char *w = (char *)(ev + 1);
+    memcpy(w, &x, sizeof x);
+    memcpy(w + sizeof x, m, n);
+    w[sizeof x + n] = '\0';
+}
+
+/* libxml2's unstructured messages (e.g. "xmlParseChunk: encoder error")
+ * would go to stderr; the last one goes into the XML-001 message instead. */
+static void prod_generic_error(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void prod_generic_error(void *ctx, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ev_string(ctx, EV_GENERIC, msg);
+}
+
+/* ---- Replaying events into the element logic ----------------------------- */
+
+/* Attributes of a start tag (libxml2 passes xmlns declarations apart, so
+ * they are not among them); values point into the event. */
+static int collect_attrs(espi_rd *rd, unsigned n, const char *w)
+{
+    size_t total = 0;
+    rd->n_attrs = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const char *an[2];
+        memcpy(an, w, sizeof an);
+        w += sizeof an;
+        size_t len = strlen(w) + 1;
+        total += len;
+        if (rd->n_attrs >= RD_MAX_ATTRS || total > rd->o.max_text)
+            return rd_fail(rd, EG_ELIMIT, "XML-004", rd->line, 0,
+                           "start tag has more than %d attributes or %zu bytes of values",
+                           RD_MAX_ATTRS, rd->o.max_text);
+        espi_schema_attr *a = &rd->attrs[rd->n_attrs++];
+        a->local = an[0];
+        a->ns = an[1];
+        a->value = w;
+        w += RD_PAD(len);
+    }
+    return 0;
 }
 
 /* Give the pending run of character data to the schema checker as one
@@ -1116,39 +1325,30 @@ static void flush_text(espi_rd *rd)
                            rd->pend_line, 0);
 }
 
-static void sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
-                      const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
-                      int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+static void ev_start(espi_rd *rd, const rd_ev *e)
 {
-    espi_rd *rd = ctx;
-    (void)prefix, (void)nb_namespaces, (void)namespaces, (void)nb_defaulted;
-    if (rd->rc) return;
+    const char *names[2];
+    memcpy(names, e + 1, sizeof names);
     flush_text(rd);
-    long line = rd_node_line(rd);
-    const char *local = localname ? (const char *)localname : "";
-    const char *ns = (const char *)uri;
+    long line = e->line;
+    if (line > rd->line) rd->line = line;
+    const char *local = names[0] ? names[0] : "";
+    const char *ns = names[1];
     if (rd->depth + 1 > rd->o.max_depth) {
         rd_fail(rd, EG_ELIMIT, "XML-003", line, 0,
                 "element <%s> is nested deeper than %d levels (raise max_depth)", local,
                 rd->o.max_depth);
-        rd_stop(rd);
         return;
     }
     if (rd->depth + 2 > rd->stack_cap) {
         size_t cap = (size_t)rd->stack_cap;
         if (rd_grow((void **)&rd->stack, &cap, (size_t)rd->depth + 2, sizeof *rd->stack)) {
             rd_fail(rd, EG_ENOMEM, "XML-003", line, 0, "out of memory for the element stack");
-            rd_stop(rd);
             return;
         }
         rd->stack_cap = (int)cap;
     }
-    if (nb_attributes > 0 || rd->n_attrs > 0) {
-        if (collect_attrs(rd, nb_attributes, attributes)) {
-            rd_stop(rd);
-            return;
-        }
-    }
+    if (collect_attrs(rd, e->n, (const char *)(e + 1) + sizeof names)) return;
     rd->depth++;
     rd->stack[rd->depth].ns = ns_of(rd, ns);
     rd->stack[rd->depth].local = local;
@@ -1156,86 +1356,91 @@ static void sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix
     if (rd->text) rd->text[0] = '\0';
     if (rd->sc) espi_schema_start(rd->sc, ns ? ns : "", local, rd->attrs, rd->n_attrs, line, 0);
     on_start(rd);
-    rd_stop(rd);
 }
 
-static void sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
-                    const xmlChar *uri)
+static void ev_end(espi_rd *rd)
 {
-    espi_rd *rd = ctx;
-    (void)localname, (void)prefix, (void)uri;
-    if (rd->rc) return;
     flush_text(rd);
     if (rd->sc) espi_schema_end(rd->sc, rd->line, 0);
     on_end(rd);
     rd->depth--;
-    rd_stop(rd);
 }
 
 /* Character data (CDATA sections arrive here too, XML_PARSE_NOCDATA),
  * possibly in several pieces: appended to the element's text. */
-static void sax_chars(void *ctx, const xmlChar *ch, int len)
+static void ev_text(espi_rd *rd, const rd_ev *e)
 {
-    espi_rd *rd = ctx;
-    size_t n = len > 0 ? (size_t)len : 0;
-    if (rd->rc) return;
+    size_t n = e->len;
     if (!rd->pend) {
         rd->pend = 1;
         rd->pend_off = rd->text_len;
-        rd->pend_line = rd_node_line(rd);
+        rd->pend_line = e->line;
+        if (e->line > rd->line) rd->line = e->line;
     }
     if (n > rd->o.max_text || rd->text_len + n > rd->o.max_text) {
         rd_fail(rd, EG_ELIMIT, "XML-004", rd->pend_line, 0,
                 "text of %zu bytes exceeds the limit of %zu (raise max_text)", rd->text_len + n,
                 rd->o.max_text);
-        rd_stop(rd);
         return;
     }
     if (rd->text_len + n + 1 > rd->text_cap &&
         rd_grow((void **)&rd->text, &rd->text_cap, rd->text_len + n + 1, 1)) {
         rd_fail(rd, EG_ENOMEM, "XML-004", rd->pend_line, 0, "out of memory for text");
-        rd_stop(rd);
         return;
     }
-    memcpy(rd->text + rd->text_len, ch, n);
+    memcpy(rd->text + rd->text_len, e + 1, n);
     rd->text_len += n;
     rd->text[rd->text_len] = '\0';
 }
 
-/* Comments and processing instructions end a text node, nothing more. */
-static void sax_comment(void *ctx, const xmlChar *value)
-{
-    (void)value;
-    flush_text(ctx);
-}
-
-static void sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
-{
-    (void)target, (void)data;
-    flush_text(ctx);
-}
-
-/* A DOCTYPE: refused before its internal subset is even parsed. */
-static void sax_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
-                        const xmlChar *system_id)
-{
-    espi_rd *rd = ctx;
-    (void)external_id, (void)system_id;
-    rd_fail(rd, EG_EDATA, "XML-002", rd_node_line(rd), 0,
-            "DOCTYPE or entity reference '%s' refused; ESPI feeds need no DTD, remove it",
-            name ? (const char *)name : "?");
-    rd_stop(rd);
-}
-
 /* Progress at most once per RD_PROGRESS_STEP bytes; the total ends up in
  * stats.bytes. */
-static void report_progress(espi_rd *rd)
+static void report_progress(espi_rd *rd, unsigned long long fed)
 {
-    if (rd->st) rd->st->bytes = rd->fed;
+    if (rd->st) rd->st->bytes = fed;
     if (!rd->cbs->progress) return;
-    if (rd->fed - rd->last_progress >= RD_PROGRESS_STEP) {
-        rd->last_progress = rd->fed;
-        rd->cbs->progress(rd->cbs->ctx, rd->fed);
+    if (fed - rd->last_progress >= RD_PROGRESS_STEP) {
+        rd->last_progress = fed;
+        rd->cbs->progress(rd->cbs->ctx, fed);
+    }
+}
+
+/* Replay one block.  After a fatal finding (rd->rc) only progress is
+ * still taken: the read ends there. */
+static void rd_replay(espi_rd *rd, const rd_blk *b)
+{
+    size_t off = 0;
+    while (off < b->len) {
+        const rd_ev *e = (const rd_ev *)(b->p + off);
+        off += sizeof *e + RD_PAD(e->len);
+        if (rd->rc && e->type != EV_FED) continue;
+        switch (e->type) {
+        case EV_START: ev_start(rd, e); break;
+        case EV_END: ev_end(rd); break;
+        case EV_TEXT: ev_text(rd, e); break;
+        case EV_MARK: flush_text(rd); break;
+        case EV_DOCTYPE:
+            rd_fail(rd, EG_EDATA, "XML-002", e->line, 0,
+                    "DOCTYPE or entity reference '%s' refused; ESPI feeds need no DTD, remove it",
+                    (const char *)(e + 1));
+            break;
+        case EV_XMLERR: {
+            rd_xerr x;
+            memcpy(&x, e + 1, sizeof x);
+            rd_xml_report(rd, &x, (const char *)(e + 1) + sizeof x);
+            break;
+        }
+        case EV_GENERIC:
+            copy_trimmed(rd->generic_msg, sizeof rd->generic_msg, (const char *)(e + 1));
+            break;
+        case EV_FED: {
+            unsigned long long fed;
+            memcpy(&fed, e + 1, sizeof fed);
+            report_progress(rd, fed);
+            break;
+        }
+        default: break;
+        }
     }
 }
 
@@ -1276,15 +1481,16 @@ static void load_catalog_near(const char *xsd)
 /* The parser's position for XSD-001 findings. */
 static int xsd_locate(void *ctx, const char **file, unsigned long *line)
 {
-    espi_rd *rd = ctx;
-    if (file) *file = rd->name;
-    if (line) *line = rd->ctxt && rd->ctxt->input ? (unsigned long)rd->ctxt->input->line : 0;
+    rd_prod *p = ctx;
+    if (file) *file = p->ctxt && p->ctxt->input ? p->ctxt->input->filename : NULL;
+    if (line) *line = p->ctxt && p->ctxt->input ? (unsigned long)p->ctxt->input->line : 0;
     return 0;
 }
 
 /* Compile o.xsd_file into a validation context whose findings come to
- * rd_xml_error.  Caller frees *schema and *vctxt. */
-static int xsd_compile(espi_rd *rd, xmlSchemaPtr *schema, xmlSchemaValidCtxtPtr *vctxt)
+ * prod_xml_error.  Caller frees *schema and *vctxt. */
+static int xsd_compile(espi_rd *rd, rd_prod *p, xmlSchemaPtr *schema,
+                       xmlSchemaValidCtxtPtr *vctxt)
 {
     char first[EG_ERR_MSG_MAX] = "";
     int rc = 0;
@@ -1308,8 +1514,8 @@ static int xsd_compile(espi_rd *rd, xmlSchemaPtr *schema, xmlSchemaValidCtxtPtr 
         rc = eg_errf(rd->err, EG_ENOMEM, rd->o.xsd_file, 0, 0, "out of memory for the XSD");
         goto done;
     }
-    xmlSchemaSetValidStructuredErrors(*vctxt, rd_xml_error, rd);
-    xmlSchemaValidateSetLocator(*vctxt, xsd_locate, rd);
+    xmlSchemaSetValidStructuredErrors(*vctxt, prod_xml_error, p);
+    xmlSchemaValidateSetLocator(*vctxt, xsd_locate, p);
 done:
     return rc;
 }
@@ -1321,7 +1527,6 @@ static void rd_release(espi_rd *rd)
     espi_schema_checker_free(rd->sc);
     free(rd->stack);
     free(rd->text);
-    free(rd->attr_buf);
     free(rd->readings);
     free(rd->blocks);
     free(rd->items);
@@ -1337,22 +1542,23 @@ struct rd_source {
     size_t len;
     int (*readfn)(void *io, char *buf, int len);
     void *io;
+    int threaded;            /* parse on a second thread (large files) */
 };
 
 /* Next bytes of the document into buf (at most cap): count, 0 at the end,
  * -1 on a read error (remembered: the read ends with EG_EIO). */
-static int rd_fill(espi_rd *rd, char *buf, int cap)
+static int rd_fill(rd_prod *p, char *buf, int cap)
 {
-    const rd_source *src = rd->src;
+    const rd_source *src = p->src;
     if (src->readfn) {
         int n = src->readfn(src->io, buf, cap);
-        if (n < 0) rd->io_failed = 1;
+        if (n < 0) p->io_failed = 1;
         return n;
     }
-    size_t left = src->len - rd->pos;
+    size_t left = src->len - p->pos;
     size_t n = left < (size_t)cap ? left : (size_t)cap;
-    if (n) memcpy(buf, src->buf + rd->pos, n);
-    rd->pos += n;
+    if (n) memcpy(buf, src->buf + p->pos, n);
+    p->pos += n;
     return (int)n;
 }
 
@@ -1366,66 +1572,166 @@ static void rd_apply_opts(espi_rd *rd, const espi_reader_opts *o)
     if (rd->o.max_line_items == 0) rd->o.max_line_items = 10000;
 }
 
-static const char *rd_intern(espi_rd *rd, const char *name)
+static const char *rd_intern(xmlParserCtxtPtr ctxt, const char *name)
 {
-    const char *p = (const char *)xmlDictLookup(rd->ctxt->dict, (const xmlChar *)name, -1);
+    const char *p = (const char *)xmlDictLookup(ctxt->dict, (const xmlChar *)name, -1);
     return p ? p : ""; /* out of memory: matches nothing the parser hands out */
 }
 
-static void rd_intern_names(espi_rd *rd)
+static void rd_intern_names(espi_rd *rd, xmlParserCtxtPtr c)
 {
     rd_names *n = &rd->nm;
-    n->feed = rd_intern(rd, "feed");
-    n->entry = rd_intern(rd, "entry");
-    n->link = rd_intern(rd, "link");
-    n->content = rd_intern(rd, "content");
-    n->id = rd_intern(rd, "id");
-    n->title = rd_intern(rd, "title");
-    n->published = rd_intern(rd, "published");
-    n->updated = rd_intern(rd, "updated");
-    n->interval = rd_intern(rd, "interval");
-    n->IntervalReading = rd_intern(rd, "IntervalReading");
-    n->timePeriod = rd_intern(rd, "timePeriod");
-    n->duration = rd_intern(rd, "duration");
-    n->start = rd_intern(rd, "start");
-    n->value = rd_intern(rd, "value");
-    n->cost = rd_intern(rd, "cost");
-    n->consumptionTier = rd_intern(rd, "consumptionTier");
-    n->tou = rd_intern(rd, "tou");
-    n->cpp = rd_intern(rd, "cpp");
-    n->ReadingQuality = rd_intern(rd, "ReadingQuality");
-    n->quality = rd_intern(rd, "quality");
+    n->feed = rd_intern(c, "feed");
+    n->entry = rd_intern(c, "entry");
+    n->link = rd_intern(c, "link");
+    n->content = rd_intern(c, "content");
+    n->id = rd_intern(c, "id");
+    n->title = rd_intern(c, "title");
+    n->published = rd_intern(c, "published");
+    n->updated = rd_intern(c, "updated");
+    n->interval = rd_intern(c, "interval");
+    n->IntervalReading = rd_intern(c, "IntervalReading");
+    n->timePeriod = rd_intern(c, "timePeriod");
+    n->duration = rd_intern(c, "duration");
+    n->start = rd_intern(c, "start");
+    n->value = rd_intern(c, "value");
+    n->cost = rd_intern(c, "cost");
+    n->consumptionTier = rd_intern(c, "consumptionTier");
+    n->tou = rd_intern(c, "tou");
+    n->cpp = rd_intern(c, "cpp");
+    n->ReadingQuality = rd_intern(c, "ReadingQuality");
+    n->quality = rd_intern(c, "quality");
 }
 
-/* Our SAX2 handler: elements, text, comments/PIs (they end a text node),
- * and a DOCTYPE to refuse.  No entity, DTD or tree callbacks: nothing is
- * declared, loaded or built.  Errors go to the structured handler. */
+/* The producer's SAX2 handler: elements, text, comments/PIs (they end a
+ * text node), and a DOCTYPE to refuse.  No entity, DTD or tree callbacks:
+ * nothing is declared, loaded or built.  Errors come through the
+ * structured handler (no serror here, so libxml2 uses the thread's). */
 static void rd_sax_init(xmlSAXHandler *sax)
 {
     memset(sax, 0, sizeof *sax);
     sax->initialized = XML_SAX2_MAGIC;
-    sax->startElementNs = sax_start;
-    sax->endElementNs = sax_end;
-    sax->characters = sax_chars;
-    sax->ignorableWhitespace = sax_chars;
-    sax->cdataBlock = sax_chars;
-    sax->comment = sax_comment;
-    sax->processingInstruction = sax_pi;
-    sax->internalSubset = sax_doctype;
+    sax->startElementNs = prod_start;
+    sax->endElementNs = prod_end;
+    sax->characters = prod_chars;
+    sax->ignorableWhitespace = prod_chars;
+    sax->cdataBlock = prod_chars;
+    sax->comment = prod_comment;
+    sax->processingInstruction = prod_pi;
+    sax->internalSubset = prod_doctype;
 }
 
-/* Push the document through the parser, RD_CHUNK bytes at a time. */
-static void rd_parse(espi_rd *rd, char *buf, int first)
+/* Push the document through the parser, RD_CHUNK bytes at a time, the
+ * first n already in buf.  Single-thread mode replays after each chunk. */
+static void prod_parse(rd_prod *p, char *buf, int n)
 {
-    int n = first;
-    while (!rd->rc && n > 0) {
-        rd->fed += (unsigned long long)n;
-        if (xmlParseChunk(rd->ctxt, buf, n, 0) != 0 && !rd->rc) break;
-        report_progress(rd);
-        if (rd->rc) break;
-        n = rd_fill(rd, buf, RD_CHUNK);
+    while (n > 0 && !atomic_load(p->stop) && !p->oom) {
+        p->fed += (unsigned long long)n;
+        int bad = xmlParseChunk(p->ctxt, buf, n, 0) != 0;
+        rd_ev *e = ev_new(p, EV_FED, sizeof p->fed);
+        if (e) memcpy(e + 1, &p->fed, sizeof p->fed);
+        if (!p->q) {
+            rd_replay(p->rd, p->cur);
+            p->cur->len = 0;
+            if (p->rd->rc) atomic_store(p->stop, 1);
+        }
+        if (bad) break;
+        n = rd_fill(p, buf, RD_CHUNK);
     }
-    if (!rd->rc && !rd->io_failed) xmlParseChunk(rd->ctxt, NULL, 0, 1);
+    if (!atomic_load(p->stop) && !p->io_failed && !p->oom) {
+        xmlParseChunk(p->ctxt, NULL, 0, 1);
+        if (!p->q) {
+            rd_replay(p->rd, p->cur);
+            p->cur->len = 0;
+        }
+    }
+    p->well_formed = p->ctxt->wellFormed;
+    p->end_line = p->ctxt->input ? p->ctxt->input->line : 0;
+    p->end_col = p->ctxt->input ? p->ctxt->input->col : 0;
+}
+
+typedef struct rd_job {
+    rd_prod *p;
+    char *buf;
+    int n;
+} rd_job;
+
+/* The parser thread: parse, hand over the last block, say done. */
+static void *prod_thread(void *arg)
+{
+    rd_job *j = arg;
+    rd_prod *p = j->p;
+    rd_queue *q = p->q;
+    xmlSetStructuredErrorFunc(p, prod_xml_error); /* libxml2's handlers are per thread */
+    xmlSetGenericErrorFunc(p, prod_generic_error);
+    prod_parse(p, j->buf, j->n);
+    pthread_mutex_lock(&q->mu);
+    if (p->cur->len) q->full[(q->head + q->nfull++) % RD_QBLOCKS] = p->cur_i;
+    q->done = 1;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+/* The reading thread's side: replay blocks as they come, give them back. */
+static void rd_consume(espi_rd *rd, rd_prod *p)
+{
+    rd_queue *q = p->q;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->nfull == 0 && !q->done) pthread_cond_wait(&q->cv, &q->mu);
+        if (q->nfull == 0) {
+            pthread_mutex_unlock(&q->mu);
+            return;
+        }
+        int i = q->full[q->head];
+        q->head = (q->head + 1) % RD_QBLOCKS;
+        q->nfull--;
+        pthread_mutex_unlock(&q->mu);
+        rd_replay(rd, &q->blk[i]);
+        if (rd->rc) atomic_store(p->stop, 1);
+        pthread_mutex_lock(&q->mu);
+        q->blk[i].len = 0;
+        q->free_[q->nfree++] = i;
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+    }
+}
+
+/* Parse on a second thread while this one replays.  Returns 0, or -1 when
+ * the thread cannot be started (the caller parses here instead). */
+static int rd_run_threaded(espi_rd *rd, rd_prod *p, char *buf, int n)
+{
+    rd_queue *q = calloc(1, sizeof *q);
+    int rc = -1;
+    if (!q) return -1;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+    for (int i = 0; i < RD_QBLOCKS; i++) {
+        q->blk[i].p = malloc(RD_BLK);
+        if (!q->blk[i].p) goto done;
+        q->blk[i].cap = RD_BLK;
+    }
+    for (int i = 1; i < RD_QBLOCKS; i++) q->free_[q->nfree++] = i;
+    p->q = q;
+    p->cur_i = 0;
+    p->cur = &q->blk[0];
+    rd_job job = {p, buf, n};
+    pthread_t th;
+    if (pthread_create(&th, NULL, prod_thread, &job) != 0) {
+        p->q = NULL;
+        p->cur = &p->own;
+        goto done;
+    }
+    rd_consume(rd, p);
+    pthread_join(th, NULL);
+    rc = 0;
+done:
+    for (int i = 0; i < RD_QBLOCKS; i++) free(q->blk[i].p);
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->cv);
+    free(q);
+    return rc;
 }
 
 /* Read the whole document from src. */
@@ -1437,13 +1743,20 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
     xmlSchemaSAXPlugPtr plug = NULL;
     char *buf = NULL;
     int rc = 0;
+    atomic_int stop = 0;
+    rd_prod prod;
+    rd_prod *p = &prod;
     espi_rd *rd = calloc(1, sizeof *rd);
     if (!rd) return eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory");
+    memset(p, 0, sizeof *p);
+    p->rd = rd;
+    p->src = src;
+    p->stop = &stop;
+    p->cur = &p->own;
     rd->name = name;
     rd->cbs = cbs;
     rd->st = st;
     rd->err = err;
-    rd->src = src;
     rd_apply_opts(rd, o);
     espi_entry_init(&rd->entry);
     memset(&rd->head, 0, sizeof rd->head);
@@ -1458,8 +1771,8 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
     void *old_sctx = xmlStructuredErrorContext;
     xmlGenericErrorFunc old_generic = xmlGenericError;
     void *old_gctx = xmlGenericErrorContext;
-    xmlSetStructuredErrorFunc(rd, rd_xml_error);
-    xmlSetGenericErrorFunc(rd, rd_generic_error);
+    xmlSetStructuredErrorFunc(p, prod_xml_error);
+    xmlSetGenericErrorFunc(p, prod_generic_error);
 
     if (rd->o.check_schema) {
         rd->sc = espi_schema_checker_new(name, rd_schema_diag, rd);
@@ -1470,10 +1783,10 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
     }
     xmlSAXHandler sax_local;
     xmlSAXHandlerPtr sax = &sax_local;
-    void *user = rd;
+    void *user = p;
     rd_sax_init(&sax_local);
     if (rd->o.xsd_file) {
-        if ((rc = xsd_compile(rd, &schema, &vctxt))) goto done;
+        if ((rc = xsd_compile(rd, p, &schema, &vctxt))) goto done;
         plug = xmlSchemaSAXPlug(vctxt, &sax, &user); /* validator first, then us */
         if (!plug) {
             rc = eg_errf(err, EG_ECONFIG, rd->o.xsd_file, 0, 0,
@@ -1486,41 +1799,43 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
         rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory for the read buffer");
         goto done;
     }
-    int n = rd_fill(rd, buf, RD_CHUNK);
+    int n = rd_fill(p, buf, RD_CHUNK);
     int head = n > 4 ? 4 : n > 0 ? n : 0; /* enough to detect the encoding */
-    rd->ctxt = xmlCreatePushParserCtxt(sax, user, buf, head, name);
-    if (!rd->ctxt) {
+    p->ctxt = xmlCreatePushParserCtxt(sax, user, buf, head, name);
+    if (!p->ctxt) {
         rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "cannot create the XML parser");
         goto done;
     }
-    xmlCtxtUseOptions(rd->ctxt, RD_OPTIONS);
-    rd_intern_names(rd);
-    rd->fed = (unsigned long long)head;
+    xmlCtxtUseOptions(p->ctxt, RD_OPTIONS);
+    rd_intern_names(rd, p->ctxt);
+    p->fed = (unsigned long long)head;
     if (n > head) {
         memmove(buf, buf + head, (size_t)(n - head));
         n -= head;
     } else if (n >= 0) {
-        n = rd_fill(rd, buf, RD_CHUNK);
+        n = rd_fill(p, buf, RD_CHUNK);
     }
-    rd_parse(rd, buf, n);
-    if (rd->io_failed) {
+    if (!src->threaded || rd_run_threaded(rd, p, buf, n) != 0) prod_parse(p, buf, n);
+    if (p->oom && !rd->rc)
+        rd_fail(rd, EG_ENOMEM, "XML-004", rd->line, 0, "out of memory for parser events");
+    if (p->io_failed) {
         rd->rc = eg_errf(err, EG_EIO, name, 0, 0, "read error: the input stopped before its end");
-    } else if (!rd->rc && !rd->ctxt->wellFormed)
-        rd_fail(rd, EG_EDATA, "XML-001", rd->ctxt->input ? rd->ctxt->input->line : 0,
-                rd->ctxt->input ? rd->ctxt->input->col : 0, "not well-formed XML%s%s",
+    } else if (!rd->rc && !p->well_formed)
+        rd_fail(rd, EG_EDATA, "XML-001", p->end_line, p->end_col, "not well-formed XML%s%s",
                 rd->generic_msg[0] ? ": " : "", rd->generic_msg);
-    report_progress(rd);
+    report_progress(rd, p->fed);
     rc = rd->rc;
 done:
     if (plug) xmlSchemaSAXUnplug(plug);
-    if (rd->ctxt) {
-        if (rd->ctxt->myDoc) xmlFreeDoc(rd->ctxt->myDoc);
-        xmlFreeParserCtxt(rd->ctxt);
+    if (p->ctxt) {
+        if (p->ctxt->myDoc) xmlFreeDoc(p->ctxt->myDoc);
+        xmlFreeParserCtxt(p->ctxt);
     }
     if (vctxt) xmlSchemaFreeValidCtxt(vctxt);
     if (schema) xmlSchemaFree(schema);
     xmlSetStructuredErrorFunc(old_sctx, old_serror);
     xmlSetGenericErrorFunc(old_gctx, old_generic);
+    free(p->own.p);
     free(buf);
     rd_release(rd);
     free(rd);
@@ -1558,13 +1873,19 @@ int espi_read_file(const char *path, const espi_reader_opts *o, const espi_reade
     const char *name = is_stdin ? "<stdin>" : path;
     FILE *fp = is_stdin ? stdin : fopen(path, "rb");
     struct stat sb;
+    int big = 0;
     rd_init_stats(stats);
     if (!fp) return eg_errf(err, EG_ENOINPUT, path, 0, 0, "cannot open: %s", strerror(errno));
-    if (!is_stdin && fstat(fileno(fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        fclose(fp);
-        return eg_errf(err, EG_ENOINPUT, path, 0, 0, "is a directory, expected a feed file");
+    if (!is_stdin && fstat(fileno(fp), &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) {
+            fclose(fp);
+            return eg_errf(err, EG_ENOINPUT, path, 0, 0, "is a directory, expected a feed file");
+        }
+        big = S_ISREG(sb.st_mode) && sb.st_size >= RD_THREAD_MIN;
     }
-    rc = espi_read_io(file_read, fp, name, o, cbs, stats, err);
+    /* a large regular file is parsed on a second thread (see rd_run_threaded) */
+    rd_source src = {NULL, 0, file_read, fp, big};
+    rc = rd_run(&src, name, o, cbs, stats, err);
     if (!is_stdin) fclose(fp);
     return rc;
 }
@@ -1577,7 +1898,7 @@ int espi_read_memory(const char *buf, size_t len, const char *name, const espi_r
     if (len > INT_MAX)
         return eg_errf(err, EG_ELIMIT, name, 0, 0,
                        "document of %zu bytes too large for memory reading; use a file", len);
-    rd_source src = {buf, len, NULL, NULL};
+    rd_source src = {buf, len, NULL, NULL, 0};
     return rd_run(&src, name, o, cbs, stats, err);
 }
 
@@ -1587,6 +1908,6 @@ int espi_read_io(int (*readfn)(void *io, char *buf, int len), void *io, const ch
 {
     rd_init_stats(stats);
     if (!name) name = "<stream>";
-    rd_source src = {NULL, 0, readfn, io};
+    rd_source src = {NULL, 0, readfn, io, 0};
     return rd_run(&src, name, o, cbs, stats, err);
 }
