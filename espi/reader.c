@@ -1107,8 +1107,13 @@ typedef struct rd_prod {
     rd_queue *q;             /* threaded mode, else NULL */
     int cur_i;
     atomic_int *stop;        /* set by the consumer: stop parsing */
+    int in_error;            /* inside libxml2's error handler: no xmlStopParser */
     int well_formed;         /* at the end */
     long end_line, end_col;
+    xmlStructuredErrorFunc caller_serror; /* the caller's libxml2 handlers */
+    void *caller_sctx;
+    xmlGenericErrorFunc caller_generic;
+    void *caller_gctx;
 } rd_prod;
 
 static void rd_replay(espi_rd *rd, const rd_blk *b);
@@ -1137,7 +1142,7 @@ static rd_ev *ev_new(rd_prod *p, unsigned type, size_t len)
         if (p->q && b->len > 0) {
             prod_swap(p);
             b = p->cur;
-        } else if (!p->q && b->len >= RD_BLK) {
+        } else if (!p->q && b->len >= RD_BLK && !p->in_error) {
             rd_replay(p->rd, b); /* single thread: consume now, reuse the block */
             b->len = 0;
             if (p->rd->rc) xmlStopParser(p->ctxt);
@@ -1148,7 +1153,7 @@ static rd_ev *ev_new(rd_prod *p, unsigned type, size_t len)
             char *np = realloc(b->p, cap);
             if (!np) {
                 p->oom = 1;
-                xmlStopParser(p->ctxt);
+                if (!p->in_error) xmlStopParser(p->ctxt);
                 return NULL;
             }
             b->p = np;
@@ -1260,7 +1265,9 @@ static void prod_xml_error(void *ctx, xmlErrorPtr e)
     const char *m = e->message ? e->message : "";
     size_t n = strlen(m);
     if (n >= EG_ERR_MSG_MAX) n = EG_ERR_MSG_MAX - 1;
+    p->in_error = 1;
     rd_ev *ev = ev_new(p, EV_XMLERR, sizeof(rd_xerr) + n + 1);
+    p->in_error = 0;
     if (!ev) return;
     rd_xerr x = {e->domain, e->code, e->level, error_in_dtd(e), e->line, e->int2};
     if (x.line <= 0 && p->ctxt && p->ctxt->input) { /* encoding errors carry no position */
@@ -1284,7 +1291,10 @@ static void prod_generic_error(void *ctx, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    ev_string(ctx, EV_GENERIC, msg);
+    rd_prod *p = ctx;
+    p->in_error = 1;
+    ev_string(p, EV_GENERIC, msg);
+    p->in_error = 0;
 }
 
 /* ---- Replaying events into the element logic ----------------------------- */
@@ -1723,6 +1733,10 @@ static int rd_run_threaded(espi_rd *rd, rd_prod *p, char *buf, int n)
         p->cur = &p->own;
         goto done;
     }
+    /* libxml2 now runs on the parser thread; whatever our callbacks do
+     * with libxml2 here reports to the caller's handlers again */
+    xmlSetStructuredErrorFunc(p->caller_sctx, p->caller_serror);
+    xmlSetGenericErrorFunc(p->caller_gctx, p->caller_generic);
     rd_consume(rd, p);
     pthread_join(th, NULL);
     rc = 0;
@@ -1767,10 +1781,10 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
      * us for the duration of the read and restore the caller's after.  The
      * parser's own errors come the same way (our handler has no serror). */
     xmlInitParser();
-    xmlStructuredErrorFunc old_serror = xmlStructuredError;
-    void *old_sctx = xmlStructuredErrorContext;
-    xmlGenericErrorFunc old_generic = xmlGenericError;
-    void *old_gctx = xmlGenericErrorContext;
+    p->caller_serror = xmlStructuredError;
+    p->caller_sctx = xmlStructuredErrorContext;
+    p->caller_generic = xmlGenericError;
+    p->caller_gctx = xmlGenericErrorContext;
     xmlSetStructuredErrorFunc(p, prod_xml_error);
     xmlSetGenericErrorFunc(p, prod_generic_error);
 
@@ -1833,8 +1847,8 @@ done:
     }
     if (vctxt) xmlSchemaFreeValidCtxt(vctxt);
     if (schema) xmlSchemaFree(schema);
-    xmlSetStructuredErrorFunc(old_sctx, old_serror);
-    xmlSetGenericErrorFunc(old_gctx, old_generic);
+    xmlSetStructuredErrorFunc(p->caller_sctx, p->caller_serror);
+    xmlSetGenericErrorFunc(p->caller_gctx, p->caller_generic);
     free(p->own.p);
     free(buf);
     rd_release(rd);

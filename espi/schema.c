@@ -715,7 +715,7 @@ static const sch_particle *sch_seq_child(espi_schema_checker *c, sch_frame *f, c
     if (ns == t->ns) {
         for (; j < t->n; j++, cnt = 0) {
             const sch_particle *p = &t->parts[j];
-            if (cnt < p->max && !strcmp(p->name, local)) {
+            if (cnt < p->max && p->name[0] == local[0] && !strcmp(p->name, local)) {
                 if (missing >= 0) {
                     sch_report(c, "SCHEMA-002", line, col,
                                "required element '%s' missing in %s before '%s'", t->parts[missing].name,
@@ -749,7 +749,7 @@ static const sch_particle *sch_choice_child(espi_schema_checker *c, sch_frame *f
     unsigned k;
     if (ns == t->ns) {
         for (k = 0; k < t->n; k++)
-            if (!strcmp(t->parts[k].name, local)) break;
+            if (t->parts[k].name[0] == local[0] && !strcmp(t->parts[k].name, local)) break;
     } else {
         k = t->n;
     }
