@@ -1,12 +1,29 @@
-/* reader.c -- streaming ESPI reader: libxml2 xmlTextReader -> espi.h model.
+/* reader.c -- streaming ESPI reader: libxml2 SAX2 push parser -> espi.h model.
  *
- * One pass, constant memory.  libxml2's pull reader hands us one node at a
- * time and frees what we have passed; we keep only a stack of the open
- * elements (namespace + local name, capped by opts.max_depth), the text of
- * the current element (capped by opts.max_text), the current Atom entry and
- * the one resource inside its <content>.  Every element start/text/end is
- * also forwarded to our schema checker (schema.h) when asked, and libxml2
- * can validate against an official XSD in the same pass (XSD-001).
+ * One pass, constant memory.  libxml2's SAX2 push parser is fed 64 KiB at
+ * a time and builds no tree; its callbacks only record events (start tag
+ * with its attributes, end tag, a run of text, a comment/PI, a DOCTYPE, an
+ * error) into blocks of memory, and the element logic replays the blocks:
+ * we keep only a stack of the open elements (namespace + interned local
+ * name, capped by opts.max_depth), the text of the current element (capped
+ * by opts.max_text), the current Atom entry and the one resource inside
+ * its <content>.  Every element start/text/end is also forwarded to our
+ * schema checker (schema.h) when asked, and libxml2's XSD validator can be
+ * plugged into the same SAX stream (opts.xsd_file, XSD-001).
+ *
+ * Two threads for large files: espi_read_file on a regular file of
+ * RD_THREAD_MIN bytes or more runs libxml2 on a second thread while the
+ * calling thread replays (schema, model and every callback stay on the
+ * caller's thread, in document order).  Four blocks of RD_BLK bytes
+ * circulate between the two, so memory stays bounded; when the caller
+ * stops (a callback's code, a fatal finding) the parser thread stops at
+ * its next event.  Smaller documents, memory and read-callback sources
+ * (an HTTP body) are parsed and replayed on one thread, chunk by chunk.
+ *
+ * Element names come from the parser's dictionary, so the hot paths
+ * compare pointers with names interned once per document (rd_names):
+ * IntervalBlock content, >99% of a feed, is mapped without building paths
+ * or calling strcmp, and integers are parsed in place.
  *
  * Why callbacks fire at </entry>: Atom child order is free, so <published>
  * and <updated> (and even links) often follow <content>.  The resource is
@@ -28,19 +45,19 @@
  * report it twice.  Strings longer than the model's buffer are truncated
  * (again the schema checker reports the length).
  *
- * Hardening: XML_PARSE_NONET, never NOENT/DTDLOAD/DTDATTR/HUGE.  Any
- * DOCTYPE or entity reference is refused with XML-002 (also when libxml2
- * trips over the DTD's entities before the reader reaches the DOCTYPE
- * node: an error raised while the document has an internal subset counts
- * as XML-002).  CDATA sections are merged into text (XML_PARSE_NOCDATA), so
+ * Hardening: XML_PARSE_NONET, never NOENT/DTDLOAD/DTDATTR/HUGE, and a
+ * SAX handler with no entity, DTD or tree callbacks.  A DOCTYPE is refused
+ * with XML-002 as soon as its name is read, before any internal subset;
+ * an undeclared entity reference is an error libxml2 raises, also counted
+ * as XML-002.  CDATA sections are merged into text (XML_PARSE_NOCDATA), so
  * the model and the checker see one kind of character data.
  *
- * Positions: libxml2's parser runs up to a chunk ahead of the node the
- * reader hands out, so xmlTextReaderGetParserLineNumber() points past the
- * node.  Diagnostics about a node use the node's own line (xmlGetLineNo)
- * and column 0 (unknown), falling back to the parser position where the
- * node line is not recorded (past line 65535).  XML-001/XSD-001 carry the
- * exact line and column libxml2 reports. */
+ * Positions: each event carries the parser's line when libxml2 raised it
+ * -- for a start tag the line its attributes end on, as xmlGetLineNo of a
+ * tree node would say; for text the line of its first piece.  Diagnostics
+ * about a node use that line and column 0 (unknown); an end tag reports
+ * the latest line seen.  XML-001/XSD-001 carry the line and column
+ * libxml2 reports. */
 #include "reader.h"
 
 #include <errno.h>
