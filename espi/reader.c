@@ -1006,7 +1006,8 @@ static int on_start(espi_rd *rd)
         return 0;
     }
     if (rd->entry_depth && d == rd->entry_depth + 1 && is_atom(f, rd->nm.link)) entry_link(rd);
-    else if (rd->entry_depth && d == rd->entry_depth + 2 && is_atom(&rd->stack[d - 1], rd->nm.content))
+    else if (rd->entry_depth && d == rd->entry_depth + 2 &&
+             is_atom(&rd->stack[d - 1], rd->nm.content))
         return start_resource_element(rd, f);
     return 0;
 }
@@ -1299,7 +1300,8 @@ static void prod_xml_error(void *ctx, xmlErrorPtr e)
 
 /* libxml2's unstructured messages (e.g. "xmlParseChunk: encoder error")
  * would go to stderr; the last one goes into the XML-001 message instead. */
-static void prod_generic_error(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void prod_generic_error(void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void prod_generic_error(void *ctx, const char *fmt, ...)
 {

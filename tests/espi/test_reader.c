@@ -936,7 +936,8 @@ static void test_parser_thread_reads_like_one_thread(void **state)
     (void)state;
     const char *tmp = getenv("TMPDIR");
     char path[512];
-    snprintf(path, sizeof path, "%s/espi-reader-thread-%ld.xml", tmp ? tmp : "/tmp", (long)getpid());
+    snprintf(path, sizeof path, "%s/espi-reader-thread-%ld.xml", tmp ? tmp : "/tmp",
+             (long)getpid());
     write_feed(path, 6);
     size_t len;
     char *buf = slurp(path, &len);
