@@ -1813,6 +1813,7 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
             rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory for the schema checker");
             goto done;
         }
+        espi_schema_names_stable(rd->sc); /* names are the parser dictionary's */
     }
     xmlSAXHandler sax_local;
     xmlSAXHandlerPtr sax = &sax_local;

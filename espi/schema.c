@@ -29,6 +29,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@
 #define SCH_MSG_MAX 640
 #define SCH_EXPECT_MAX 10 /* names listed in "expected one of" */
 #define SCH_NO_POS 0xFFFFu
+#define SCH_SEEN 512 /* slots remembering which name pointer matched a particle */
 
 enum sch_mode {
     MODE_TYPED, /* validated against frame.type */
@@ -69,6 +71,11 @@ struct espi_schema_checker {
     size_t text_len;      /* bytes of text kept in text[] */
     size_t text_bytes;    /* bytes of text seen for the innermost element */
     size_t text_chars;    /* characters of the same */
+    int stable;           /* espi_schema_names_stable() */
+    struct {
+        const sch_particle *p;
+        const char *name; /* a caller's pointer equal to p->name */
+    } seen[SCH_SEEN];
     sch_frame frames[SCH_MAX_DEPTH];
     char text[SCH_TEXT_MAX + 1];
 };
@@ -658,6 +665,26 @@ espi_schema_checker *espi_schema_checker_new(const char *file, espi_diag_cb cb, 
 
 void espi_schema_checker_free(espi_schema_checker *c) { free(c); }
 
+void espi_schema_names_stable(espi_schema_checker *c)
+{
+    if (c) c->stable = 1;
+}
+
+/* Is local particle p's name?  With stable names, a pointer that matched p
+ * before matches again without a strcmp (an IntervalReading's five
+ * elements are looked up this way a million times in a year of data). */
+static int sch_name_is(espi_schema_checker *c, const sch_particle *p, const char *local)
+{
+    if (p->name[0] != local[0]) return 0;
+    if (!c->stable) return !strcmp(p->name, local);
+    size_t h = (size_t)(((uintptr_t)p >> 3 ^ (uintptr_t)local >> 4) % SCH_SEEN);
+    if (c->seen[h].p == p && c->seen[h].name == local) return 1;
+    if (strcmp(p->name, local)) return 0;
+    c->seen[h].p = p;
+    c->seen[h].name = local;
+    return 1;
+}
+
 long espi_schema_error_count(const espi_schema_checker *c) { return c ? c->errors : 0; }
 
 /* ---- content models --------------------------------------------------------- */
@@ -715,7 +742,7 @@ static const sch_particle *sch_seq_child(espi_schema_checker *c, sch_frame *f, c
     if (ns == t->ns) {
         for (; j < t->n; j++, cnt = 0) {
             const sch_particle *p = &t->parts[j];
-            if (cnt < p->max && p->name[0] == local[0] && !strcmp(p->name, local)) {
+            if (cnt < p->max && sch_name_is(c, p, local)) {
                 if (missing >= 0) {
                     sch_report(c, "SCHEMA-002", line, col,
                                "required element '%s' missing in %s before '%s'", t->parts[missing].name,
@@ -749,7 +776,7 @@ static const sch_particle *sch_choice_child(espi_schema_checker *c, sch_frame *f
     unsigned k;
     if (ns == t->ns) {
         for (k = 0; k < t->n; k++)
-            if (t->parts[k].name[0] == local[0] && !strcmp(t->parts[k].name, local)) break;
+            if (sch_name_is(c, &t->parts[k], local)) break;
     } else {
         k = t->n;
     }

@@ -31,6 +31,12 @@ typedef struct espi_schema_attr {
 espi_schema_checker *espi_schema_checker_new(const char *file, espi_diag_cb cb, void *ctx);
 void espi_schema_checker_free(espi_schema_checker *c);
 
+/* The caller promises that every local name it passes keeps its content
+ * for the checker's life (libxml2 dictionary strings, literals): the
+ * checker may then recognise a name it matched before by its pointer
+ * alone.  Off by default (a caller may reuse one buffer for every name). */
+void espi_schema_names_stable(espi_schema_checker *c);
+
 /* Events, in document order.  ns is the element's namespace URI ("" for
  * none), local its local name.  Text is the element's character data
  * (may be delivered in several pieces; whitespace-only pieces too).
