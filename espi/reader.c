@@ -1,12 +1,29 @@
-/* reader.c -- streaming ESPI reader: libxml2 xmlTextReader -> espi.h model.
+/* reader.c -- streaming ESPI reader: libxml2 SAX2 push parser -> espi.h model.
  *
- * One pass, constant memory.  libxml2's pull reader hands us one node at a
- * time and frees what we have passed; we keep only a stack of the open
- * elements (namespace + local name, capped by opts.max_depth), the text of
- * the current element (capped by opts.max_text), the current Atom entry and
- * the one resource inside its <content>.  Every element start/text/end is
- * also forwarded to our schema checker (schema.h) when asked, and libxml2
- * can validate against an official XSD in the same pass (XSD-001).
+ * One pass, constant memory.  libxml2's SAX2 push parser is fed 64 KiB at
+ * a time and builds no tree; its callbacks only record events (start tag
+ * with its attributes, end tag, a run of text, a comment/PI, a DOCTYPE, an
+ * error) into blocks of memory, and the element logic replays the blocks:
+ * we keep only a stack of the open elements (namespace + interned local
+ * name, capped by opts.max_depth), the text of the current element (capped
+ * by opts.max_text), the current Atom entry and the one resource inside
+ * its <content>.  Every element start/text/end is also forwarded to our
+ * schema checker (schema.h) when asked, and libxml2's XSD validator can be
+ * plugged into the same SAX stream (opts.xsd_file, XSD-001).
+ *
+ * Two threads for large files: espi_read_file on a regular file of
+ * RD_THREAD_MIN bytes or more runs libxml2 on a second thread while the
+ * calling thread replays (schema, model and every callback stay on the
+ * caller's thread, in document order).  Four blocks of RD_BLK bytes
+ * circulate between the two, so memory stays bounded; when the caller
+ * stops (a callback's code, a fatal finding) the parser thread stops at
+ * its next event.  Smaller documents, memory and read-callback sources
+ * (an HTTP body) are parsed and replayed on one thread, chunk by chunk.
+ *
+ * Element names come from the parser's dictionary, so the hot paths
+ * compare pointers with names interned once per document (rd_names):
+ * IntervalBlock content, >99% of a feed, is mapped without building paths
+ * or calling strcmp, and integers are parsed in place.
  *
  * Why callbacks fire at </entry>: Atom child order is free, so <published>
  * and <updated> (and even links) often follow <content>.  The resource is
@@ -28,31 +45,35 @@
  * report it twice.  Strings longer than the model's buffer are truncated
  * (again the schema checker reports the length).
  *
- * Hardening: XML_PARSE_NONET, never NOENT/DTDLOAD/DTDATTR/HUGE.  Any
- * DOCTYPE or entity reference is refused with XML-002 (also when libxml2
- * trips over the DTD's entities before the reader reaches the DOCTYPE
- * node: an error raised while the document has an internal subset counts
- * as XML-002).  CDATA sections are merged into text (XML_PARSE_NOCDATA), so
+ * Hardening: XML_PARSE_NONET, never NOENT/DTDLOAD/DTDATTR/HUGE, and a
+ * SAX handler with no entity, DTD or tree callbacks.  A DOCTYPE is refused
+ * with XML-002 as soon as its name is read, before any internal subset;
+ * an undeclared entity reference is an error libxml2 raises, also counted
+ * as XML-002.  CDATA sections are merged into text (XML_PARSE_NOCDATA), so
  * the model and the checker see one kind of character data.
  *
- * Positions: libxml2's parser runs up to a chunk ahead of the node the
- * reader hands out, so xmlTextReaderGetParserLineNumber() points past the
- * node.  Diagnostics about a node use the node's own line (xmlGetLineNo)
- * and column 0 (unknown), falling back to the parser position where the
- * node line is not recorded (past line 65535).  XML-001/XSD-001 carry the
- * exact line and column libxml2 reports. */
+ * Positions: each event carries the parser's line when libxml2 raised it
+ * -- for a start tag the line its attributes end on, as xmlGetLineNo of a
+ * tree node would say; for text the line of its first piece.  Diagnostics
+ * about a node use that line and column 0 (unknown); an end tag reports
+ * the latest line seen.  XML-001/XSD-001 carry the line and column
+ * libxml2 reports. */
 #include "reader.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include <libxml/SAX2.h>
 #include <libxml/catalog.h>
+#include <libxml/parser.h>
 #include <libxml/parserInternals.h>
-#include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
 
 #include "schema.h"
@@ -60,6 +81,8 @@
 #define RD_PATH_MAX 256
 #define RD_PROGRESS_STEP (1024ULL * 1024ULL)
 #define RD_MAX_ATTRS 256
+#define RD_CHUNK (64 * 1024)      /* bytes handed to the push parser at a time */
+#define RD_THREAD_MIN (4 * 1024 * 1024) /* files this large parse on a second thread */
 #define RD_XML_XSD_URI "https://www.w3.org/2001/03/xml.xsd"
 
 typedef enum rd_ns { RD_NS_OTHER = 0, RD_NS_ATOM, RD_NS_ESPI, RD_NS_CUST } rd_ns;
@@ -91,10 +114,19 @@ typedef struct rd_field {
 
 typedef struct rd_source rd_source;
 
+/* Element names the hot paths compare, interned in the parser's
+ * dictionary: libxml2 hands out every element name from that dictionary,
+ * so a name is one of these exactly when the pointers are equal. */
+typedef struct rd_names {
+    const char *feed, *entry, *link, *content, *id, *title, *published, *updated;
+    const char *interval, *IntervalReading, *timePeriod, *duration, *start, *value, *cost,
+        *consumptionTier, *tou, *cpp, *ReadingQuality, *quality;
+} rd_names;
+
 typedef struct espi_rd {
-    xmlTextReaderPtr xr;
-    const rd_source *src;
-    int io_failed;              /* the read callback returned -1 */
+    rd_names nm;
+    const char *last_uri;       /* namespace URI last classified, and its class */
+    rd_ns last_ns;
     const char *name;
     espi_reader_opts o;
     const espi_reader_cbs *cbs;
@@ -109,14 +141,14 @@ typedef struct espi_rd {
     rd_frame *stack;
     int depth, stack_cap;
 
-    char *text;                 /* text of the current element */
+    char *text;                 /* text of the current element, NUL terminated */
     size_t text_len, text_cap;
+    size_t pend_off;            /* text[pend_off..] not yet given to the checker */
+    long pend_line;             /* line of that run's first piece */
+    int pend;                   /* a run of character data is pending */
 
     espi_schema_attr attrs[RD_MAX_ATTRS]; /* attributes of the current tag */
-    size_t attr_off[RD_MAX_ATTRS];        /* value offsets while filling */
     int n_attrs;
-    char *attr_buf;
-    size_t attr_len, attr_cap;
 
     rd_root root;
     espi_feed_head head;
@@ -176,20 +208,31 @@ static void copy_trimmed(char *out, size_t size, const char *s)
     out[n] = '\0';
 }
 
-/* Parse a decimal integer with optional surrounding whitespace. */
+/* Parse a decimal integer of n bytes with optional surrounding XML
+ * whitespace and sign.  Hot (three times per IntervalReading), so no copy,
+ * strlen or strtoll.  Refused like before: empty, 63 characters or more,
+ * out of int64_t range, and INT64_MIN (ESPI_NONE). */
+static int parse_int_n(const char *s, size_t n, int64_t *out)
+{
+    while (n > 0 && is_xml_space(*s)) s++, n--;
+    while (n > 0 && is_xml_space(s[n - 1])) n--;
+    if (n == 0 || n >= 63) return -1;
+    size_t i = s[0] == '+' || s[0] == '-';
+    if (i == n) return -1;
+    uint64_t v = 0;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)((unsigned char)s[i] - '0');
+        if (d > 9 || v > (UINT64_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    if (v > (uint64_t)INT64_MAX) return -1;
+    *out = s[0] == '-' ? -(int64_t)v : (int64_t)v;
+    return 0;
+}
+
 static int parse_int(const char *s, int64_t *out)
 {
-    char buf[64];
-    copy_trimmed(buf, sizeof buf, s);
-    if (buf[0] == '\0' || strlen(buf) >= sizeof buf - 1) return -1;
-    const char *p = buf[0] == '+' ? buf + 1 : buf;
-    if (*p == '-' ? p[1] < '0' || p[1] > '9' : *p < '0' || *p > '9') return -1;
-    errno = 0;
-    char *end = NULL;
-    long long v = strtoll(p, &end, 10);
-    if (errno || *end != '\0' || v == INT64_MIN) return -1;
-    *out = (int64_t)v;
-    return 0;
+    return parse_int_n(s, strlen(s), out);
 }
 
 /* hexBinary of at most 4 octets (DstRuleType) to uint32. */
@@ -236,13 +279,25 @@ static int64_t time_or_none(const char *s)
     return espi_time_parse(buf, &v) ? ESPI_NONE : v;
 }
 
-static rd_ns ns_of(const char *uri)
+static int64_t int_or_none_n(const char *s, size_t n)
+{
+    int64_t v;
+    return parse_int_n(s, n, &v) ? ESPI_NONE : v;
+}
+
+/* Namespace URIs come from the parser's dictionary too; one cached
+ * pointer saves three strcmp per element. */
+static rd_ns ns_of(espi_rd *rd, const char *uri)
 {
     if (!uri) return RD_NS_OTHER;
-    if (!strcmp(uri, ATOM_NS)) return RD_NS_ATOM;
-    if (!strcmp(uri, ESPI_NS)) return RD_NS_ESPI;
-    if (!strcmp(uri, ESPI_NS_CUSTOMER)) return RD_NS_CUST;
-    return RD_NS_OTHER;
+    if (uri == rd->last_uri) return rd->last_ns;
+    rd_ns ns = RD_NS_OTHER;
+    if (!strcmp(uri, ATOM_NS)) ns = RD_NS_ATOM;
+    else if (!strcmp(uri, ESPI_NS)) ns = RD_NS_ESPI;
+    else if (!strcmp(uri, ESPI_NS_CUSTOMER)) ns = RD_NS_CUST;
+    rd->last_uri = uri;
+    rd->last_ns = ns;
+    return ns;
 }
 
 /* ---- Diagnostics ------------------------------------------------------ */
@@ -264,15 +319,6 @@ static void rd_schema_diag(void *ctx, const espi_diag *d)
     if (rd->cbs->diag) rd->cbs->diag(rd->cbs->ctx, d);
 }
 
-/* Line of the current node (see the header comment on positions). */
-static long rd_node_line(espi_rd *rd)
-{
-    xmlNodePtr n = xmlTextReaderCurrentNode(rd->xr);
-    long line = n ? xmlGetLineNo(n) : -1;
-    if (line <= 0 || line == 65535) line = xmlTextReaderGetParserLineNumber(rd->xr);
-    if (line > rd->line) rd->line = line;
-    return line;
-}
 
 /* A fatal finding: report it once, remember the code, fill err. */
 static int rd_fail(espi_rd *rd, int code, const char *rule, long line, long col,
@@ -315,56 +361,43 @@ static int error_in_dtd(const xmlError *e)
     return ctxt->inSubset || (ctxt->myDoc && (ctxt->myDoc->intSubset || ctxt->myDoc->extSubset));
 }
 
+/* A libxml2 error as the parser thread records it (rd_xml_error) for the
+ * reading thread to report (rd_xml_report). */
+typedef struct rd_xerr {
+    int domain, code, level, in_dtd;
+    long line, col;
+} rd_xerr;
+
 /* libxml2's structured errors: parser errors end the read (XML-001, or
  * XML-002 inside a DTD), XSD validity errors are findings (XSD-001). */
-static void rd_xml_error(void *ctx, xmlErrorPtr e)
+static void rd_xml_report(espi_rd *rd, const rd_xerr *x, const char *message)
 {
-    espi_rd *rd = ctx;
     char msg[EG_ERR_MSG_MAX];
-    copy_trimmed(msg, sizeof msg, e->message ? e->message : "unknown libxml2 error");
-    long line = e->line, col = e->int2;
-    if (e->domain == XML_FROM_SCHEMASV || e->domain == XML_FROM_VALID) {
-        if (e->level == XML_ERR_WARNING) rd_diag(rd, "XSD-001", ESPI_SEV_WARNING, line, col, msg);
+    copy_trimmed(msg, sizeof msg, message[0] ? message : "unknown libxml2 error");
+    long line = x->line, col = x->col;
+    if (x->domain == XML_FROM_SCHEMASV || x->domain == XML_FROM_VALID) {
+        if (x->level == XML_ERR_WARNING) rd_diag(rd, "XSD-001", ESPI_SEV_WARNING, line, col, msg);
         else rd_diag(rd, "XSD-001", ESPI_SEV_ERROR, line, col, msg);
         return;
     }
-    if (rd->io_failed) return; /* a consequence of the failed read: EG_EIO */
-    if (e->level == XML_ERR_WARNING) {
+    if (x->level == XML_ERR_WARNING) {
         if (!rd->rc) rd_diag(rd, "XML-001", ESPI_SEV_WARNING, line, col, msg);
         return;
     }
-    if (line <= 0 && rd->xr) { /* encoding and I/O errors carry no position */
-        line = xmlTextReaderGetParserLineNumber(rd->xr);
-        col = xmlTextReaderGetParserColumnNumber(rd->xr);
-    }
-    if (error_in_dtd(e))
+    if (x->in_dtd)
         rd_fail(rd, EG_EDATA, "XML-002", line, col,
                 "DOCTYPE or entity refused (%s); ESPI feeds need no DTD, remove it", msg);
-    else if (e->code == XML_ERR_DOCUMENT_END && rd->root == RD_ROOT_NONE)
+    else if ((x->code == XML_ERR_DOCUMENT_END || x->code == XML_ERR_DOCUMENT_EMPTY) &&
+             rd->root == RD_ROOT_NONE)
         rd_fail(rd, EG_EDATA, "XML-001", line, col,
                 "not well-formed XML: the document is empty or has no root element (%s)", msg);
-    else if (e->code == XML_ERR_DOCUMENT_END && rd->depth > 0)
+    else if (x->code == XML_ERR_DOCUMENT_END && rd->depth > 0)
         rd_fail(rd, EG_EDATA, "XML-001", line, col,
                 "not well-formed XML: the document ends while <%s> is open; is it truncated? (%s)",
                 rd->stack[rd->depth].local, msg);
     else
         rd_fail(rd, EG_EDATA, "XML-001", line, col,
                 "not well-formed XML: %s; fix the document (is it truncated or not UTF-8?)", msg);
-}
-
-/* libxml2's unstructured messages (e.g. "xmlParseChunk: encoder error")
- * would go to stderr; keep the last one for the XML-001 message instead. */
-static void rd_generic_error(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void rd_generic_error(void *ctx, const char *fmt, ...)
-{
-    espi_rd *rd = ctx;
-    char msg[sizeof rd->generic_msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    copy_trimmed(rd->generic_msg, sizeof rd->generic_msg, msg);
 }
 
 /* ---- Resource field tables -------------------------------------------- */
@@ -426,15 +459,6 @@ static const rd_field rt_fields[] = {
     FI("measuringPeriod", espi_reading_type, measuring_period),
     FI("argument/numerator", espi_reading_type, argument.numerator),
     FI("argument/denominator", espi_reading_type, argument.denominator),
-};
-
-static const rd_field ir_fields[] = {
-    FI("cost", espi_interval_reading, cost),
-    FV("timePeriod", espi_interval_reading, time_period),
-    FI("value", espi_interval_reading, value),
-    FI("consumptionTier", espi_interval_reading, consumption_tier),
-    FI("tou", espi_interval_reading, tou),
-    FI("cpp", espi_interval_reading, cpp),
 };
 
 static const rd_field li_fields[] = {
@@ -729,9 +753,9 @@ static int resource_child_start(espi_rd *rd, const rd_frame *f)
 {
     int rel = rd->depth - rd->res_depth;
     if (rel != 1) return 0;
-    if (rd->res.type == ESPI_RES_INTERVAL_BLOCK && rd->n_blocks == 0) return 0;
-    if (rd->res.type == ESPI_RES_INTERVAL_BLOCK && !strcmp(f->local, "IntervalReading")) {
-        espi_interval_reading_init(&rd->cur);
+    if (rd->res.type == ESPI_RES_INTERVAL_BLOCK) {
+        if (rd->n_blocks > 0 && f->local == rd->nm.IntervalReading)
+            espi_interval_reading_init(&rd->cur);
         return 0;
     }
     if (rd->res.type == ESPI_RES_USAGE_SUMMARY &&
@@ -754,7 +778,8 @@ static int add_reading(espi_rd *rd)
                        "more than %zu IntervalReadings in one entry's IntervalBlocks "
                        "(raise max_block_readings or split the blocks into entries)",
                        rd->o.max_block_readings);
-    if (rd_grow((void **)&rd->readings, &rd->readings_cap, rd->n_readings + 1,
+    if (rd->n_readings >= rd->readings_cap &&
+        rd_grow((void **)&rd->readings, &rd->readings_cap, rd->n_readings + 1,
                 sizeof *rd->readings))
         return rd_fail(rd, EG_ENOMEM, "XML-004", rd->line, 0, "out of memory for readings");
     rd->readings[rd->n_readings++] = rd->cur;
@@ -797,28 +822,56 @@ static int resource_path(const espi_rd *rd, int from, char *out, size_t size)
 }
 
 /* End of an element inside the resource: store its text in the model. */
+/* The same for an IntervalBlock, >99% of a feed's elements: element
+ * names compared as interned pointers (rd_names), not as paths.  Maps
+ * exactly what the ir_fields paths would: interval/{duration,start},
+ * IntervalReading, IntervalReading/{cost,value,consumptionTier,tou,cpp},
+ * IntervalReading/timePeriod/{duration,start} and
+ * IntervalReading/ReadingQuality/quality. */
+static int block_child_end(espi_rd *rd)
+{
+    const rd_names *nm = &rd->nm;
+    int rel = rd->depth - rd->res_depth;
+    const char *l = rd->stack[rd->depth].local;
+    const char *t = rd->text ? rd->text : "";
+    size_t n = rd->text_len;
+    if (rel == 1) return l == nm->IntervalReading ? add_reading(rd) : 0;
+    const char *up = rd->stack[rd->depth - 1].local;
+    if (rel == 2 && up == nm->IntervalReading) {
+        espi_interval_reading *c = &rd->cur;
+        if (l == nm->value) c->value = int_or_none_n(t, n);
+        else if (l == nm->cost) c->cost = int_or_none_n(t, n);
+        else if (l == nm->consumptionTier) c->consumption_tier = int_or_none_n(t, n);
+        else if (l == nm->tou) c->tou = int_or_none_n(t, n);
+        else if (l == nm->cpp) c->cpp = int_or_none_n(t, n);
+    } else if (rel == 2 && up == nm->interval) {
+        espi_interval *iv = &rd->blocks[rd->n_blocks - 1].interval;
+        if (l == nm->duration) iv->duration = int_or_none_n(t, n);
+        else if (l == nm->start) iv->start = int_or_none_n(t, n);
+    } else if (rel == 3 && rd->stack[rd->depth - 2].local == nm->IntervalReading) {
+        if (up == nm->timePeriod) {
+            if (l == nm->duration) rd->cur.time_period.duration = int_or_none_n(t, n);
+            else if (l == nm->start) rd->cur.time_period.start = int_or_none_n(t, n);
+        } else if (up == nm->ReadingQuality && l == nm->quality) {
+            int64_t q = int_or_none_n(t, n);
+            if (q != ESPI_NONE && rd->cur.n_qualities < ESPI_MAX_QUALITIES)
+                rd->cur.qualities[rd->cur.n_qualities++] = q;
+        }
+    }
+    return 0;
+}
+
 static int resource_child_end(espi_rd *rd)
 {
     char path[RD_PATH_MAX];
     espi_resource *r = &rd->res;
     int first = rd->res_depth + 1;
+    if (r->type == ESPI_RES_INTERVAL_BLOCK) return rd->n_blocks ? block_child_end(rd) : 0;
     if (resource_path(rd, first, path, sizeof path)) return 0;
     const char *t = rd->text ? rd->text : "";
     switch (r->type) {
     case ESPI_RES_USAGE_POINT: apply_field(up_fields, NFIELDS(up_fields), &r->u, path, t); break;
     case ESPI_RES_READING_TYPE: apply_field(rt_fields, NFIELDS(rt_fields), &r->u, path, t); break;
-    case ESPI_RES_INTERVAL_BLOCK: {
-        rd_block *b = &rd->blocks[rd->n_blocks - 1];
-        if (!strcmp(path, "IntervalReading")) return add_reading(rd);
-        if (!strncmp(path, "interval/", 9)) set_interval(&b->interval, path + 9, t);
-        else if (!strcmp(path, "IntervalReading/ReadingQuality/quality")) {
-            int64_t q = int_or_none(t);
-            if (q != ESPI_NONE && rd->cur.n_qualities < ESPI_MAX_QUALITIES)
-                rd->cur.qualities[rd->cur.n_qualities++] = q;
-        } else if (!strncmp(path, "IntervalReading/", 16))
-            apply_field(ir_fields, NFIELDS(ir_fields), &rd->cur, path + 16, t);
-        break;
-    }
     case ESPI_RES_USAGE_SUMMARY: {
         static const char li[] = "costAdditionalDetailLastPeriod/";
         if (!strncmp(path, li, sizeof li - 1)) {
@@ -918,9 +971,10 @@ static int start_resource_element(espi_rd *rd, const rd_frame *f)
 
 /* ---- Element events ----------------------------------------------------- */
 
+/* local is one of rd->nm's interned names. */
 static int is_atom(const rd_frame *f, const char *local)
 {
-    return f->ns == RD_NS_ATOM && !strcmp(f->local, local);
+    return f->ns == RD_NS_ATOM && f->local == local;
 }
 
 static int on_start(espi_rd *rd)
@@ -928,8 +982,8 @@ static int on_start(espi_rd *rd)
     const rd_frame *f = &rd->stack[rd->depth];
     int d = rd->depth;
     if (d == 1) {
-        if (is_atom(f, "feed")) rd->root = RD_ROOT_FEED;
-        else if (is_atom(f, "entry")) {
+        if (is_atom(f, rd->nm.feed)) rd->root = RD_ROOT_FEED;
+        else if (is_atom(f, rd->nm.entry)) {
             rd->root = RD_ROOT_ENTRY;
             begin_entry(rd);
         } else {
@@ -943,16 +997,17 @@ static int on_start(espi_rd *rd)
         return resource_child_start(rd, f);
     }
     if (rd->root == RD_ROOT_FEED && d == 2) {
-        if (is_atom(f, "entry")) {
+        if (is_atom(f, rd->nm.entry)) {
             int rc = send_head(rd);
             if (rc) return rc;
             begin_entry(rd);
-        } else if (is_atom(f, "link"))
+        } else if (is_atom(f, rd->nm.link))
             feed_link(rd);
         return 0;
     }
-    if (rd->entry_depth && d == rd->entry_depth + 1 && is_atom(f, "link")) entry_link(rd);
-    else if (rd->entry_depth && d == rd->entry_depth + 2 && is_atom(&rd->stack[d - 1], "content"))
+    if (rd->entry_depth && d == rd->entry_depth + 1 && is_atom(f, rd->nm.link)) entry_link(rd);
+    else if (rd->entry_depth && d == rd->entry_depth + 2 &&
+             is_atom(&rd->stack[d - 1], rd->nm.content))
         return start_resource_element(rd, f);
     return 0;
 }
@@ -962,10 +1017,10 @@ static void on_entry_child_end(espi_rd *rd, const rd_frame *f)
     espi_entry *e = &rd->entry;
     const char *t = rd->text ? rd->text : "";
     if (f->ns != RD_NS_ATOM) return;
-    if (!strcmp(f->local, "id")) copy_trimmed(e->id, sizeof e->id, t);
-    else if (!strcmp(f->local, "title")) copy_trimmed(e->title, sizeof e->title, t);
-    else if (!strcmp(f->local, "published")) e->published = time_or_none(t);
-    else if (!strcmp(f->local, "updated")) e->updated = time_or_none(t);
+    if (f->local == rd->nm.id) copy_trimmed(e->id, sizeof e->id, t);
+    else if (f->local == rd->nm.title) copy_trimmed(e->title, sizeof e->title, t);
+    else if (f->local == rd->nm.published) e->published = time_or_none(t);
+    else if (f->local == rd->nm.updated) e->updated = time_or_none(t);
 }
 
 static void on_feed_child_end(espi_rd *rd, const rd_frame *f)
@@ -973,9 +1028,9 @@ static void on_feed_child_end(espi_rd *rd, const rd_frame *f)
     espi_feed_head *h = &rd->head;
     const char *t = rd->text ? rd->text : "";
     if (f->ns != RD_NS_ATOM) return;
-    if (!strcmp(f->local, "id")) copy_trimmed(h->id, sizeof h->id, t);
-    else if (!strcmp(f->local, "title")) copy_trimmed(h->title, sizeof h->title, t);
-    else if (!strcmp(f->local, "updated")) h->updated = time_or_none(t);
+    if (f->local == rd->nm.id) copy_trimmed(h->id, sizeof h->id, t);
+    else if (f->local == rd->nm.title) copy_trimmed(h->title, sizeof h->title, t);
+    else if (f->local == rd->nm.updated) h->updated = time_or_none(t);
 }
 
 static int on_end(espi_rd *rd)
@@ -1005,126 +1060,416 @@ static int on_end(espi_rd *rd)
     return rc;
 }
 
-/* ---- Node handling ----------------------------------------------------- */
+/* ---- Events: what the parser saw, in order ------------------------------ */
 
-/* Collect the attributes of the current start tag (xmlns excluded). */
-static int collect_attrs(espi_rd *rd)
+/* libxml2's SAX callbacks (the producer) do no work of ours: each records
+ * an event in a block of memory, and the reading thread (the consumer)
+ * replays the blocks through the element logic above.  One event is a
+ * 16-byte header and its payload, padded to 8 bytes:
+ *   EV_START  local and uri pointers (parser dictionary), then n
+ *             attributes (local, uri pointers; NUL-terminated value)
+ *   EV_END    nothing
+ *   EV_TEXT   len bytes of character data (one SAX piece)
+ *   EV_MARK   a comment or PI: ends a text node
+ *   EV_DOCTYPE its name, NUL-terminated
+ *   EV_XMLERR an rd_xerr and the message, NUL-terminated
+ *   EV_GENERIC an unstructured libxml2 message, NUL-terminated
+ *   EV_FED    bytes handed to the parser so far (progress)
+ * Names are the dictionary's: they stay valid until the parser context is
+ * freed, after the consumer is done. */
+enum { EV_START = 1, EV_END, EV_TEXT, EV_MARK, EV_DOCTYPE, EV_XMLERR, EV_GENERIC, EV_FED };
+
+typedef struct rd_ev {
+    unsigned type, n;   /* n: EV_START attributes */
+    unsigned len;       /* payload bytes before padding */
+    int line;           /* the parser's line at the event */
+} rd_ev;
+
+#define RD_PAD(n) (((n) + 7u) & ~(size_t)7u)
+
+/* A block of events. */
+typedef struct rd_blk {
+    char *p;
+    size_t len, cap;
+} rd_blk;
+
+/* Threaded: RD_QBLOCKS blocks circulate between the two threads, so
+ * memory stays bounded (a block grows past RD_BLK only to hold one large
+ * event, such as a 1 MiB text). */
+#define RD_BLK (256 * 1024)
+#define RD_QBLOCKS 4
+
+typedef struct rd_queue {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    rd_blk blk[RD_QBLOCKS];
+    int full[RD_QBLOCKS];  /* FIFO of blocks to replay */
+    int nfull, head;
+    int free_[RD_QBLOCKS]; /* blocks the producer may take */
+    int nfree;
+    int done;              /* the producer has finished */
+} rd_queue;
+
+/* The producer: libxml2 and the bytes it is fed.  In threaded mode these
+ * fields belong to the parser thread until it is joined. */
+typedef struct rd_prod {
+    espi_rd *rd;             /* single-thread mode: replay target */
+    xmlParserCtxtPtr ctxt;
+    const rd_source *src;
+    size_t pos;              /* memory sources: bytes taken */
+    unsigned long long fed;
+    int io_failed;           /* the read callback returned -1 */
+    int oom;                 /* an event could not be recorded */
+    rd_blk *cur;             /* block being written */
+    rd_blk own;              /* single-thread mode: the one block */
+    rd_queue *q;             /* threaded mode, else NULL */
+    int cur_i;
+    atomic_int *stop;        /* set by the consumer: stop parsing */
+    int in_error;            /* inside libxml2's error handler: no xmlStopParser */
+    int well_formed;         /* at the end */
+    long end_line, end_col;
+    xmlStructuredErrorFunc caller_serror; /* the caller's libxml2 handlers */
+    void *caller_sctx;
+    xmlGenericErrorFunc caller_generic;
+    void *caller_gctx;
+} rd_prod;
+
+static void rd_replay(espi_rd *rd, const rd_blk *b);
+
+/* Threaded: hand the current block over and take a free one. */
+static int prod_swap(rd_prod *p)
 {
+    rd_queue *q = p->q;
+    pthread_mutex_lock(&q->mu);
+    q->full[(q->head + q->nfull++) % RD_QBLOCKS] = p->cur_i;
+    pthread_cond_broadcast(&q->cv);
+    while (q->nfree == 0) pthread_cond_wait(&q->cv, &q->mu);
+    p->cur_i = q->free_[--q->nfree];
+    pthread_mutex_unlock(&q->mu);
+    p->cur = &q->blk[p->cur_i];
+    p->cur->len = 0;
+    return 0;
+}
+
+/* Room for an event with a payload of len bytes; NULL when out of memory. */
+static rd_ev *ev_new(rd_prod *p, unsigned type, size_t len)
+{
+    size_t need = sizeof(rd_ev) + RD_PAD(len);
+    rd_blk *b = p->cur;
+    if (b->len + need > b->cap) {
+        if (p->q && b->len > 0) {
+            prod_swap(p);
+            b = p->cur;
+        } else if (!p->q && b->len >= RD_BLK && !p->in_error) {
+            rd_replay(p->rd, b); /* single thread: consume now, reuse the block */
+            b->len = 0;
+            if (p->rd->rc) xmlStopParser(p->ctxt);
+        }
+        if (b->len + need > b->cap) {
+            size_t cap = b->cap ? b->cap : RD_BLK;
+            while (cap < b->len + need) cap *= 2;
+            char *np = realloc(b->p, cap);
+            if (!np) {
+                p->oom = 1;
+                if (!p->in_error) xmlStopParser(p->ctxt);
+                return NULL;
+            }
+            b->p = np;
+            b->cap = cap;
+        }
+    }
+    rd_ev *e = (rd_ev *)(b->p + b->len);
+    e->type = type;
+    e->n = 0;
+    e->len = (unsigned)len;
+    e->line = p->ctxt && p->ctxt->input ? p->ctxt->input->line : 0;
+    b->len += need;
+    return e;
+}
+
+static int prod_stopped(rd_prod *p)
+{
+    if (!atomic_load_explicit(p->stop, memory_order_relaxed)) return 0;
+    xmlStopParser(p->ctxt);
+    return 1;
+}
+
+static void prod_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                       const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                       int nb_attributes, int nb_defaulted, const xmlChar **av)
+{
+    rd_prod *p = ctx;
+    (void)prefix, (void)nb_namespaces, (void)namespaces, (void)nb_defaulted;
+    if (prod_stopped(p)) return;
+    /* one over the limit is enough for the consumer to refuse the tag */
+    int n = nb_attributes > RD_MAX_ATTRS ? RD_MAX_ATTRS + 1 : nb_attributes;
+    size_t len = 2 * sizeof(const char *);
+    for (int i = 0; i < n; i++)
+        len += 2 * sizeof(const char *) + RD_PAD((size_t)(av[i * 5 + 4] - av[i * 5 + 3]) + 1);
+    rd_ev *e = ev_new(p, EV_START, len);
+    if (!e) return;
+    e->n = (unsigned)n;
+    char *w = (char *)(e + 1);
+    const char *names[2] = {(const char *)localname, (const char *)uri};
+    memcpy(w, names, sizeof names);
+    w += sizeof names;
+    for (int i = 0; i < n; i++, av += 5) {
+        size_t vlen = (size_t)(av[4] - av[3]);
+        const char *an[2] = {(const char *)av[0], (const char *)av[2]};
+        memcpy(w, an, sizeof an);
+        w += sizeof an;
+        memcpy(w, av[3], vlen);
+        w[vlen] = '\0';
+        w += RD_PAD(vlen + 1);
+    }
+}
+
+static void prod_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                     const xmlChar *uri)
+{
+    rd_prod *p = ctx;
+    (void)localname, (void)prefix, (void)uri;
+    if (!prod_stopped(p)) ev_new(p, EV_END, 0);
+}
+
+static void prod_chars(void *ctx, const xmlChar *ch, int len)
+{
+    rd_prod *p = ctx;
+    if (prod_stopped(p) || len <= 0) return;
+    rd_ev *e = ev_new(p, EV_TEXT, (size_t)len);
+    if (e) memcpy(e + 1, ch, (size_t)len);
+}
+
+static void prod_mark(rd_prod *p)
+{
+    if (!prod_stopped(p)) ev_new(p, EV_MARK, 0);
+}
+
+static void prod_comment(void *ctx, const xmlChar *value)
+{
+    (void)value;
+    prod_mark(ctx);
+}
+
+static void prod_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    (void)target, (void)data;
+    prod_mark(ctx);
+}
+
+static void ev_string(rd_prod *p, unsigned type, const char *s)
+{
+    size_t n = strlen(s);
+    rd_ev *e = ev_new(p, type, n + 1);
+    if (e) memcpy(e + 1, s, n + 1);
+}
+
+/* A DOCTYPE: refused (by the consumer) before its internal subset is
+ * even parsed. */
+static void prod_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                         const xmlChar *system_id)
+{
+    rd_prod *p = ctx;
+    (void)external_id, (void)system_id;
+    ev_string(p, EV_DOCTYPE, name ? (const char *)name : "?");
+    xmlStopParser(p->ctxt);
+}
+
+/* libxml2's structured errors, parser and XSD alike: recorded in order. */
+static void prod_xml_error(void *ctx, xmlErrorPtr e)
+{
+    rd_prod *p = ctx;
+    if (p->io_failed) return; /* a consequence of the failed read: EG_EIO */
+    const char *m = e->message ? e->message : "";
+    size_t n = strlen(m);
+    if (n >= EG_ERR_MSG_MAX) n = EG_ERR_MSG_MAX - 1;
+    p->in_error = 1;
+    rd_ev *ev = ev_new(p, EV_XMLERR, sizeof(rd_xerr) + n + 1);
+    p->in_error = 0;
+    if (!ev) return;
+    rd_xerr x = {e->domain, e->code, e->level, error_in_dtd(e), e->line, e->int2};
+    if (x.line <= 0 && p->ctxt && p->ctxt->input) { /* encoding errors carry no position */
+        x.line = p->ctxt->input->line;
+        x.col = p->ctxt->input->col;
+    }
+    char *w = (char *)(ev + 1);
+    memcpy(w, &x, sizeof x);
+    memcpy(w + sizeof x, m, n);
+    w[sizeof x + n] = '\0';
+}
+
+/* libxml2's unstructured messages (e.g. "xmlParseChunk: encoder error")
+ * would go to stderr; the last one goes into the XML-001 message instead. */
+static void prod_generic_error(void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void prod_generic_error(void *ctx, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    rd_prod *p = ctx;
+    p->in_error = 1;
+    ev_string(p, EV_GENERIC, msg);
+    p->in_error = 0;
+}
+
+/* ---- Replaying events into the element logic ----------------------------- */
+
+/* Attributes of a start tag (libxml2 passes xmlns declarations apart, so
+ * they are not among them); values point into the event. */
+static int collect_attrs(espi_rd *rd, unsigned n, const char *w)
+{
+    size_t total = 0;
     rd->n_attrs = 0;
-    rd->attr_len = 0;
-    while (xmlTextReaderMoveToNextAttribute(rd->xr) == 1) {
-        if (xmlTextReaderIsNamespaceDecl(rd->xr) == 1) continue;
-        const char *v = (const char *)xmlTextReaderConstValue(rd->xr);
-        size_t len = v ? strlen(v) + 1 : 1;
-        if (rd->n_attrs >= RD_MAX_ATTRS || rd->attr_len + len > rd->o.max_text) {
-            xmlTextReaderMoveToElement(rd->xr);
+    for (unsigned i = 0; i < n; i++) {
+        const char *an[2];
+        memcpy(an, w, sizeof an);
+        w += sizeof an;
+        size_t len = strlen(w) + 1;
+        total += len;
+        if (rd->n_attrs >= RD_MAX_ATTRS || total > rd->o.max_text)
             return rd_fail(rd, EG_ELIMIT, "XML-004", rd->line, 0,
                            "start tag has more than %d attributes or %zu bytes of values",
                            RD_MAX_ATTRS, rd->o.max_text);
-        }
-        if (rd_grow((void **)&rd->attr_buf, &rd->attr_cap, rd->attr_len + len, 1)) {
-            xmlTextReaderMoveToElement(rd->xr);
-            return rd_fail(rd, EG_ENOMEM, "XML-004", rd->line, 0, "out of memory for attributes");
-        }
-        memcpy(rd->attr_buf + rd->attr_len, v ? v : "", len);
-        espi_schema_attr *a = &rd->attrs[rd->n_attrs];
-        a->ns = (const char *)xmlTextReaderConstNamespaceUri(rd->xr);
-        a->local = (const char *)xmlTextReaderConstLocalName(rd->xr);
-        rd->attr_off[rd->n_attrs++] = rd->attr_len;
-        rd->attr_len += len;
+        espi_schema_attr *a = &rd->attrs[rd->n_attrs++];
+        a->local = an[0];
+        a->ns = an[1];
+        a->value = w;
+        w += RD_PAD(len);
     }
-    xmlTextReaderMoveToElement(rd->xr);
-    for (int i = 0; i < rd->n_attrs; i++) rd->attrs[i].value = rd->attr_buf + rd->attr_off[i];
     return 0;
 }
 
-static int node_end(espi_rd *rd, long line)
+/* Give the pending run of character data to the schema checker as one
+ * piece, as a text node: at the next tag, comment or PI. */
+static void flush_text(espi_rd *rd)
 {
-    if (rd->sc) espi_schema_end(rd->sc, line, 0);
-    int rc = on_end(rd);
-    rd->depth--;
-    return rc;
+    if (!rd->pend) return;
+    rd->pend = 0;
+    if (rd->sc)
+        espi_schema_text_n(rd->sc, rd->text + rd->pend_off, rd->text_len - rd->pend_off,
+                           rd->pend_line, 0);
 }
 
-static int node_element(espi_rd *rd)
+static void ev_start(espi_rd *rd, const rd_ev *e)
 {
-    long line = rd_node_line(rd);
-    int empty = xmlTextReaderIsEmptyElement(rd->xr) == 1;
-    const char *local = (const char *)xmlTextReaderConstLocalName(rd->xr);
-    const char *ns = (const char *)xmlTextReaderConstNamespaceUri(rd->xr);
-    if (rd->depth + 1 > rd->o.max_depth)
-        return rd_fail(rd, EG_ELIMIT, "XML-003", line, 0,
-                       "element <%s> is nested deeper than %d levels (raise max_depth)",
-                       local ? local : "?", rd->o.max_depth);
-    size_t cap = (size_t)rd->stack_cap;
-    if (rd_grow((void **)&rd->stack, &cap, (size_t)rd->depth + 2, sizeof *rd->stack))
-        return rd_fail(rd, EG_ENOMEM, "XML-003", line, 0, "out of memory for the element stack");
-    rd->stack_cap = (int)cap;
-    int rc = collect_attrs(rd);
-    if (rc) return rc;
+    const char *names[2];
+    memcpy(names, e + 1, sizeof names);
+    flush_text(rd);
+    long line = e->line;
+    if (line > rd->line) rd->line = line;
+    const char *local = names[0] ? names[0] : "";
+    const char *ns = names[1];
+    if (rd->depth + 1 > rd->o.max_depth) {
+        rd_fail(rd, EG_ELIMIT, "XML-003", line, 0,
+                "element <%s> is nested deeper than %d levels (raise max_depth)", local,
+                rd->o.max_depth);
+        return;
+    }
+    if (rd->depth + 2 > rd->stack_cap) {
+        size_t cap = (size_t)rd->stack_cap;
+        if (rd_grow((void **)&rd->stack, &cap, (size_t)rd->depth + 2, sizeof *rd->stack)) {
+            rd_fail(rd, EG_ENOMEM, "XML-003", line, 0, "out of memory for the element stack");
+            return;
+        }
+        rd->stack_cap = (int)cap;
+    }
+    if (collect_attrs(rd, e->n, (const char *)(e + 1) + sizeof names)) return;
     rd->depth++;
-    rd->stack[rd->depth].ns = ns_of(ns);
-    rd->stack[rd->depth].local = local ? local : "";
+    rd->stack[rd->depth].ns = ns_of(rd, ns);
+    rd->stack[rd->depth].local = local;
     rd->text_len = 0;
     if (rd->text) rd->text[0] = '\0';
-    if (rd->sc) espi_schema_start(rd->sc, ns ? ns : "", local ? local : "", rd->attrs,
-                                  rd->n_attrs, line, 0);
-    if ((rc = on_start(rd))) return rc;
-    return empty ? node_end(rd, line) : 0;
+    if (rd->sc) espi_schema_start(rd->sc, ns ? ns : "", local, rd->attrs, rd->n_attrs, line, 0);
+    on_start(rd);
 }
 
-static int node_text(espi_rd *rd)
+static void ev_end(espi_rd *rd)
 {
-    long line = rd_node_line(rd);
-    const char *v = (const char *)xmlTextReaderConstValue(rd->xr);
-    if (!v) return 0;
-    size_t len = strlen(v);
-    if (len > rd->o.max_text || rd->text_len + len > rd->o.max_text)
-        return rd_fail(rd, EG_ELIMIT, "XML-004", line, 0,
-                       "text of %zu bytes exceeds the limit of %zu (raise max_text)",
-                       rd->text_len + len, rd->o.max_text);
-    if (rd->sc) espi_schema_text(rd->sc, v, line, 0);
-    if (rd->depth == 0) return 0;
-    if (rd_grow((void **)&rd->text, &rd->text_cap, rd->text_len + len + 1, 1))
-        return rd_fail(rd, EG_ENOMEM, "XML-004", line, 0, "out of memory for text");
-    memcpy(rd->text + rd->text_len, v, len + 1);
-    rd->text_len += len;
-    return 0;
+    flush_text(rd);
+    if (rd->sc) espi_schema_end(rd->sc, rd->line, 0);
+    on_end(rd);
+    rd->depth--;
 }
 
-static int handle_node(espi_rd *rd)
+/* Character data (CDATA sections arrive here too, XML_PARSE_NOCDATA),
+ * possibly in several pieces: appended to the element's text. */
+static void ev_text(espi_rd *rd, const rd_ev *e)
 {
-    switch (xmlTextReaderNodeType(rd->xr)) {
-    case XML_READER_TYPE_ELEMENT: return node_element(rd);
-    case XML_READER_TYPE_END_ELEMENT: return node_end(rd, rd->line);
-    case XML_READER_TYPE_TEXT:
-    case XML_READER_TYPE_CDATA:
-    case XML_READER_TYPE_WHITESPACE:
-    case XML_READER_TYPE_SIGNIFICANT_WHITESPACE: return node_text(rd);
-    case XML_READER_TYPE_DOCUMENT_TYPE:
-    case XML_READER_TYPE_ENTITY_REFERENCE:
-    case XML_READER_TYPE_ENTITY:
-    case XML_READER_TYPE_NOTATION: {
-        const char *nm = (const char *)xmlTextReaderConstName(rd->xr);
-        return rd_fail(rd, EG_EDATA, "XML-002", rd_node_line(rd), 0,
-                       "DOCTYPE or entity reference '%s' refused; ESPI feeds need no DTD, "
-                       "remove it", nm ? nm : "?");
+    size_t n = e->len;
+    if (!rd->pend) {
+        rd->pend = 1;
+        rd->pend_off = rd->text_len;
+        rd->pend_line = e->line;
+        if (e->line > rd->line) rd->line = e->line;
     }
-    default: return 0; /* comments, processing instructions */
+    if (n > rd->o.max_text || rd->text_len + n > rd->o.max_text) {
+        rd_fail(rd, EG_ELIMIT, "XML-004", rd->pend_line, 0,
+                "text of %zu bytes exceeds the limit of %zu (raise max_text)", rd->text_len + n,
+                rd->o.max_text);
+        return;
     }
+    if (rd->text_len + n + 1 > rd->text_cap &&
+        rd_grow((void **)&rd->text, &rd->text_cap, rd->text_len + n + 1, 1)) {
+        rd_fail(rd, EG_ENOMEM, "XML-004", rd->pend_line, 0, "out of memory for text");
+        return;
+    }
+    memcpy(rd->text + rd->text_len, e + 1, n);
+    rd->text_len += n;
+    rd->text[rd->text_len] = '\0';
 }
 
 /* Progress at most once per RD_PROGRESS_STEP bytes; the total ends up in
  * stats.bytes. */
-static void report_progress(espi_rd *rd)
+static void report_progress(espi_rd *rd, unsigned long long fed)
 {
-    long b = xmlTextReaderByteConsumed(rd->xr);
-    unsigned long long bytes = b > 0 ? (unsigned long long)b : 0;
-    if (rd->st) rd->st->bytes = bytes;
+    if (rd->st) rd->st->bytes = fed;
     if (!rd->cbs->progress) return;
-    if (bytes - rd->last_progress >= RD_PROGRESS_STEP) {
-        rd->last_progress = bytes;
-        rd->cbs->progress(rd->cbs->ctx, bytes);
+    if (fed - rd->last_progress >= RD_PROGRESS_STEP) {
+        rd->last_progress = fed;
+        rd->cbs->progress(rd->cbs->ctx, fed);
+    }
+}
+
+/* Replay one block.  After a fatal finding (rd->rc) only progress is
+ * still taken: the read ends there. */
+static void rd_replay(espi_rd *rd, const rd_blk *b)
+{
+    size_t off = 0;
+    while (off < b->len) {
+        const rd_ev *e = (const rd_ev *)(b->p + off);
+        off += sizeof *e + RD_PAD(e->len);
+        if (rd->rc && e->type != EV_FED) continue;
+        switch (e->type) {
+        case EV_START: ev_start(rd, e); break;
+        case EV_END: ev_end(rd); break;
+        case EV_TEXT: ev_text(rd, e); break;
+        case EV_MARK: flush_text(rd); break;
+        case EV_DOCTYPE:
+            rd_fail(rd, EG_EDATA, "XML-002", e->line, 0,
+                    "DOCTYPE or entity reference '%s' refused; ESPI feeds need no DTD, remove it",
+                    (const char *)(e + 1));
+            break;
+        case EV_XMLERR: {
+            rd_xerr x;
+            memcpy(&x, e + 1, sizeof x);
+            rd_xml_report(rd, &x, (const char *)(e + 1) + sizeof x);
+            break;
+        }
+        case EV_GENERIC:
+            copy_trimmed(rd->generic_msg, sizeof rd->generic_msg, (const char *)(e + 1));
+            break;
+        case EV_FED: {
+            unsigned long long fed;
+            memcpy(&fed, e + 1, sizeof fed);
+            report_progress(rd, fed);
+            break;
+        }
+        default: break;
+        }
     }
 }
 
@@ -1162,8 +1507,19 @@ static void load_catalog_near(const char *xsd)
     }
 }
 
-/* Compile o.xsd_file and attach it to the reader. Caller frees *out. */
-static int xsd_attach(espi_rd *rd, xmlSchemaPtr *schema, xmlSchemaValidCtxtPtr *vctxt)
+/* The parser's position for XSD-001 findings. */
+static int xsd_locate(void *ctx, const char **file, unsigned long *line)
+{
+    rd_prod *p = ctx;
+    if (file) *file = p->ctxt && p->ctxt->input ? p->ctxt->input->filename : NULL;
+    if (line) *line = p->ctxt && p->ctxt->input ? (unsigned long)p->ctxt->input->line : 0;
+    return 0;
+}
+
+/* Compile o.xsd_file into a validation context whose findings come to
+ * prod_xml_error.  Caller frees *schema and *vctxt. */
+static int xsd_compile(espi_rd *rd, rd_prod *p, xmlSchemaPtr *schema,
+                       xmlSchemaValidCtxtPtr *vctxt)
 {
     char first[EG_ERR_MSG_MAX] = "";
     int rc = 0;
@@ -1183,9 +1539,12 @@ static int xsd_attach(espi_rd *rd, xmlSchemaPtr *schema, xmlSchemaValidCtxtPtr *
         goto done;
     }
     *vctxt = xmlSchemaNewValidCtxt(*schema);
-    if (!*vctxt || xmlTextReaderSchemaValidateCtxt(rd->xr, *vctxt, 0) != 0)
-        rc = eg_errf(rd->err, EG_ECONFIG, rd->o.xsd_file, 0, 0,
-                     "cannot attach XSD validation to the reader");
+    if (!*vctxt) {
+        rc = eg_errf(rd->err, EG_ENOMEM, rd->o.xsd_file, 0, 0, "out of memory for the XSD");
+        goto done;
+    }
+    xmlSchemaSetValidStructuredErrors(*vctxt, prod_xml_error, p);
+    xmlSchemaValidateSetLocator(*vctxt, xsd_locate, p);
 done:
     return rc;
 }
@@ -1197,7 +1556,6 @@ static void rd_release(espi_rd *rd)
     espi_schema_checker_free(rd->sc);
     free(rd->stack);
     free(rd->text);
-    free(rd->attr_buf);
     free(rd->readings);
     free(rd->blocks);
     free(rd->items);
@@ -1205,7 +1563,7 @@ static void rd_release(espi_rd *rd)
     free(rd->batch_ptrs);
 }
 
-#define RD_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES)
+#define RD_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA)
 
 /* Where the bytes come from: a memory buffer or a read callback. */
 struct rd_source {
@@ -1213,24 +1571,24 @@ struct rd_source {
     size_t len;
     int (*readfn)(void *io, char *buf, int len);
     void *io;
+    int threaded;            /* parse on a second thread (large files) */
 };
 
-/* libxml2 sees a failed read as malformed input; remember it so the read
- * ends with EG_EIO instead. */
-static int rd_io_read(void *ctx, char *buf, int len)
+/* Next bytes of the document into buf (at most cap): count, 0 at the end,
+ * -1 on a read error (remembered: the read ends with EG_EIO). */
+static int rd_fill(rd_prod *p, char *buf, int cap)
 {
-    espi_rd *rd = ctx;
-    int n = rd->src->readfn(rd->src->io, buf, len);
-    if (n < 0) rd->io_failed = 1;
-    return n;
-}
-
-static xmlTextReaderPtr rd_open(espi_rd *rd)
-{
-    const rd_source *src = rd->src;
-    if (src->readfn) return xmlReaderForIO(rd_io_read, NULL, rd, rd->name, NULL, RD_OPTIONS);
-    return xmlReaderForMemory(src->len ? src->buf : "", (int)src->len, rd->name, NULL,
-                              RD_OPTIONS);
+    const rd_source *src = p->src;
+    if (src->readfn) {
+        int n = src->readfn(src->io, buf, cap);
+        if (n < 0) p->io_failed = 1;
+        return n;
+    }
+    size_t left = src->len - p->pos;
+    size_t n = left < (size_t)cap ? left : (size_t)cap;
+    if (n) memcpy(buf, src->buf + p->pos, n);
+    p->pos += n;
+    return (int)n;
 }
 
 static void rd_apply_opts(espi_rd *rd, const espi_reader_opts *o)
@@ -1243,15 +1601,191 @@ static void rd_apply_opts(espi_rd *rd, const espi_reader_opts *o)
     if (rd->o.max_line_items == 0) rd->o.max_line_items = 10000;
 }
 
+static const char *rd_intern(xmlParserCtxtPtr ctxt, const char *name)
+{
+    const char *p = (const char *)xmlDictLookup(ctxt->dict, (const xmlChar *)name, -1);
+    return p ? p : ""; /* out of memory: matches nothing the parser hands out */
+}
+
+static void rd_intern_names(espi_rd *rd, xmlParserCtxtPtr c)
+{
+    rd_names *n = &rd->nm;
+    n->feed = rd_intern(c, "feed");
+    n->entry = rd_intern(c, "entry");
+    n->link = rd_intern(c, "link");
+    n->content = rd_intern(c, "content");
+    n->id = rd_intern(c, "id");
+    n->title = rd_intern(c, "title");
+    n->published = rd_intern(c, "published");
+    n->updated = rd_intern(c, "updated");
+    n->interval = rd_intern(c, "interval");
+    n->IntervalReading = rd_intern(c, "IntervalReading");
+    n->timePeriod = rd_intern(c, "timePeriod");
+    n->duration = rd_intern(c, "duration");
+    n->start = rd_intern(c, "start");
+    n->value = rd_intern(c, "value");
+    n->cost = rd_intern(c, "cost");
+    n->consumptionTier = rd_intern(c, "consumptionTier");
+    n->tou = rd_intern(c, "tou");
+    n->cpp = rd_intern(c, "cpp");
+    n->ReadingQuality = rd_intern(c, "ReadingQuality");
+    n->quality = rd_intern(c, "quality");
+}
+
+/* The producer's SAX2 handler: elements, text, comments/PIs (they end a
+ * text node), and a DOCTYPE to refuse.  No entity, DTD or tree callbacks:
+ * nothing is declared, loaded or built.  Errors come through the
+ * structured handler (no serror here, so libxml2 uses the thread's). */
+static void rd_sax_init(xmlSAXHandler *sax)
+{
+    memset(sax, 0, sizeof *sax);
+    sax->initialized = XML_SAX2_MAGIC;
+    sax->startElementNs = prod_start;
+    sax->endElementNs = prod_end;
+    sax->characters = prod_chars;
+    sax->ignorableWhitespace = prod_chars;
+    sax->cdataBlock = prod_chars;
+    sax->comment = prod_comment;
+    sax->processingInstruction = prod_pi;
+    sax->internalSubset = prod_doctype;
+}
+
+/* Push the document through the parser, RD_CHUNK bytes at a time, the
+ * first n already in buf.  Single-thread mode replays after each chunk. */
+static void prod_parse(rd_prod *p, char *buf, int n)
+{
+    while (n > 0 && !atomic_load(p->stop) && !p->oom) {
+        p->fed += (unsigned long long)n;
+        int bad = xmlParseChunk(p->ctxt, buf, n, 0) != 0;
+        rd_ev *e = ev_new(p, EV_FED, sizeof p->fed);
+        if (e) memcpy(e + 1, &p->fed, sizeof p->fed);
+        if (!p->q) {
+            rd_replay(p->rd, p->cur);
+            p->cur->len = 0;
+            if (p->rd->rc) atomic_store(p->stop, 1);
+        }
+        if (bad) break;
+        n = rd_fill(p, buf, RD_CHUNK);
+    }
+    if (!atomic_load(p->stop) && !p->io_failed && !p->oom) {
+        xmlParseChunk(p->ctxt, NULL, 0, 1);
+        if (!p->q) {
+            rd_replay(p->rd, p->cur);
+            p->cur->len = 0;
+        }
+    }
+    p->well_formed = p->ctxt->wellFormed;
+    p->end_line = p->ctxt->input ? p->ctxt->input->line : 0;
+    p->end_col = p->ctxt->input ? p->ctxt->input->col : 0;
+}
+
+typedef struct rd_job {
+    rd_prod *p;
+    char *buf;
+    int n;
+} rd_job;
+
+/* The parser thread: parse, hand over the last block, say done. */
+static void *prod_thread(void *arg)
+{
+    rd_job *j = arg;
+    rd_prod *p = j->p;
+    rd_queue *q = p->q;
+    xmlSetStructuredErrorFunc(p, prod_xml_error); /* libxml2's handlers are per thread */
+    xmlSetGenericErrorFunc(p, prod_generic_error);
+    prod_parse(p, j->buf, j->n);
+    pthread_mutex_lock(&q->mu);
+    if (p->cur->len) q->full[(q->head + q->nfull++) % RD_QBLOCKS] = p->cur_i;
+    q->done = 1;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+/* The reading thread's side: replay blocks as they come, give them back. */
+static void rd_consume(espi_rd *rd, rd_prod *p)
+{
+    rd_queue *q = p->q;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->nfull == 0 && !q->done) pthread_cond_wait(&q->cv, &q->mu);
+        if (q->nfull == 0) {
+            pthread_mutex_unlock(&q->mu);
+            return;
+        }
+        int i = q->full[q->head];
+        q->head = (q->head + 1) % RD_QBLOCKS;
+        q->nfull--;
+        pthread_mutex_unlock(&q->mu);
+        rd_replay(rd, &q->blk[i]);
+        if (rd->rc) atomic_store(p->stop, 1);
+        pthread_mutex_lock(&q->mu);
+        q->blk[i].len = 0;
+        q->free_[q->nfree++] = i;
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+    }
+}
+
+/* Parse on a second thread while this one replays.  Returns 0, or -1 when
+ * the thread cannot be started (the caller parses here instead). */
+static int rd_run_threaded(espi_rd *rd, rd_prod *p, char *buf, int n)
+{
+    rd_queue *q = calloc(1, sizeof *q);
+    int rc = -1;
+    if (!q) return -1;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+    for (int i = 0; i < RD_QBLOCKS; i++) {
+        q->blk[i].p = malloc(RD_BLK);
+        if (!q->blk[i].p) goto done;
+        q->blk[i].cap = RD_BLK;
+    }
+    for (int i = 1; i < RD_QBLOCKS; i++) q->free_[q->nfree++] = i;
+    p->q = q;
+    p->cur_i = 0;
+    p->cur = &q->blk[0];
+    rd_job job = {p, buf, n};
+    pthread_t th;
+    if (pthread_create(&th, NULL, prod_thread, &job) != 0) {
+        p->q = NULL;
+        p->cur = &p->own;
+        goto done;
+    }
+    /* libxml2 now runs on the parser thread; whatever our callbacks do
+     * with libxml2 here reports to the caller's handlers again */
+    xmlSetStructuredErrorFunc(p->caller_sctx, p->caller_serror);
+    xmlSetGenericErrorFunc(p->caller_gctx, p->caller_generic);
+    rd_consume(rd, p);
+    pthread_join(th, NULL);
+    rc = 0;
+done:
+    for (int i = 0; i < RD_QBLOCKS; i++) free(q->blk[i].p);
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->cv);
+    free(q);
+    return rc;
+}
+
 /* Read the whole document from src. */
 static int rd_run(const rd_source *src, const char *name, const espi_reader_opts *o,
                   const espi_reader_cbs *cbs, espi_read_stats *st, eg_err *err)
 {
     xmlSchemaPtr schema = NULL;
     xmlSchemaValidCtxtPtr vctxt = NULL;
-    int rc = 0, ret = 0;
+    xmlSchemaSAXPlugPtr plug = NULL;
+    char *buf = NULL;
+    int rc = 0;
+    atomic_int stop = 0;
+    rd_prod prod;
+    rd_prod *p = &prod;
     espi_rd *rd = calloc(1, sizeof *rd);
     if (!rd) return eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory");
+    memset(p, 0, sizeof *p);
+    p->rd = rd;
+    p->src = src;
+    p->stop = &stop;
+    p->cur = &p->own;
     rd->name = name;
     rd->cbs = cbs;
     rd->st = st;
@@ -1263,51 +1797,80 @@ static int rd_run(const rd_source *src, const char *name, const espi_reader_opts
 
     /* Errors raised without a parser context (encoding, I/O) go to
      * libxml2's per-thread handlers, which print to stderr: route them to
-     * us for the duration of the read and restore the caller's after. */
+     * us for the duration of the read and restore the caller's after.  The
+     * parser's own errors come the same way (our handler has no serror). */
     xmlInitParser();
-    xmlStructuredErrorFunc old_serror = xmlStructuredError;
-    void *old_sctx = xmlStructuredErrorContext;
-    xmlGenericErrorFunc old_generic = xmlGenericError;
-    void *old_gctx = xmlGenericErrorContext;
-    xmlSetStructuredErrorFunc(rd, rd_xml_error);
-    xmlSetGenericErrorFunc(rd, rd_generic_error);
+    p->caller_serror = xmlStructuredError;
+    p->caller_sctx = xmlStructuredErrorContext;
+    p->caller_generic = xmlGenericError;
+    p->caller_gctx = xmlGenericErrorContext;
+    xmlSetStructuredErrorFunc(p, prod_xml_error);
+    xmlSetGenericErrorFunc(p, prod_generic_error);
 
-    rd->src = src;
-    rd->xr = rd_open(rd);
-    if (!rd->xr) {
-        rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "cannot create the XML reader");
-        goto done;
-    }
-    xmlTextReaderSetStructuredErrorHandler(rd->xr, rd_xml_error, rd);
     if (rd->o.check_schema) {
         rd->sc = espi_schema_checker_new(name, rd_schema_diag, rd);
         if (!rd->sc) {
             rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory for the schema checker");
             goto done;
         }
+        espi_schema_names_stable(rd->sc); /* names are the parser dictionary's */
     }
-    if (rd->o.xsd_file && (rc = xsd_attach(rd, &schema, &vctxt))) goto done;
-
-    unsigned long nodes = 0;
-    while (!rd->rc && (ret = xmlTextReaderRead(rd->xr)) == 1) {
-        if (rd->rc) break; /* an error raised while reading ahead */
-        if (handle_node(rd)) break;
-        if ((++nodes & 1023) == 0) report_progress(rd); /* cheap enough every 1024 nodes */
+    xmlSAXHandler sax_local;
+    xmlSAXHandlerPtr sax = &sax_local;
+    void *user = p;
+    rd_sax_init(&sax_local);
+    if (rd->o.xsd_file) {
+        if ((rc = xsd_compile(rd, p, &schema, &vctxt))) goto done;
+        plug = xmlSchemaSAXPlug(vctxt, &sax, &user); /* validator first, then us */
+        if (!plug) {
+            rc = eg_errf(err, EG_ECONFIG, rd->o.xsd_file, 0, 0,
+                         "cannot attach XSD validation to the reader");
+            goto done;
+        }
     }
-    if (rd->io_failed) {
+    buf = malloc(RD_CHUNK);
+    if (!buf) {
+        rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory for the read buffer");
+        goto done;
+    }
+    int n = rd_fill(p, buf, RD_CHUNK);
+    int head = n > 4 ? 4 : n > 0 ? n : 0; /* enough to detect the encoding */
+    p->ctxt = xmlCreatePushParserCtxt(sax, user, buf, head, name);
+    if (!p->ctxt) {
+        rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "cannot create the XML parser");
+        goto done;
+    }
+    xmlCtxtUseOptions(p->ctxt, RD_OPTIONS);
+    rd_intern_names(rd, p->ctxt);
+    p->fed = (unsigned long long)head;
+    if (n > head) {
+        memmove(buf, buf + head, (size_t)(n - head));
+        n -= head;
+    } else if (n >= 0) {
+        n = rd_fill(p, buf, RD_CHUNK);
+    }
+    if (!src->threaded || rd_run_threaded(rd, p, buf, n) != 0) prod_parse(p, buf, n);
+    if (p->oom && !rd->rc)
+        rd_fail(rd, EG_ENOMEM, "XML-004", rd->line, 0, "out of memory for parser events");
+    if (p->io_failed) {
         rd->rc = eg_errf(err, EG_EIO, name, 0, 0, "read error: the input stopped before its end");
-    } else if (!rd->rc && ret < 0)
-        rd_fail(rd, EG_EDATA, "XML-001", xmlTextReaderGetParserLineNumber(rd->xr),
-                xmlTextReaderGetParserColumnNumber(rd->xr), "not well-formed XML%s%s",
+    } else if (!rd->rc && !p->well_formed)
+        rd_fail(rd, EG_EDATA, "XML-001", p->end_line, p->end_col, "not well-formed XML%s%s",
                 rd->generic_msg[0] ? ": " : "", rd->generic_msg);
-    report_progress(rd);
+    report_progress(rd, p->fed);
     rc = rd->rc;
 done:
-    if (rd->xr) xmlFreeTextReader(rd->xr);
+    if (plug) xmlSchemaSAXUnplug(plug);
+    if (p->ctxt) {
+        if (p->ctxt->myDoc) xmlFreeDoc(p->ctxt->myDoc);
+        xmlFreeParserCtxt(p->ctxt);
+    }
     if (vctxt) xmlSchemaFreeValidCtxt(vctxt);
     if (schema) xmlSchemaFree(schema);
-    xmlSetStructuredErrorFunc(old_sctx, old_serror);
-    xmlSetGenericErrorFunc(old_gctx, old_generic);
+    xmlSetStructuredErrorFunc(p->caller_sctx, p->caller_serror);
+    xmlSetGenericErrorFunc(p->caller_gctx, p->caller_generic);
+    free(p->own.p);
+    free(buf);
     rd_release(rd);
     free(rd);
     return rc;
@@ -1344,13 +1907,19 @@ int espi_read_file(const char *path, const espi_reader_opts *o, const espi_reade
     const char *name = is_stdin ? "<stdin>" : path;
     FILE *fp = is_stdin ? stdin : fopen(path, "rb");
     struct stat sb;
+    int big = 0;
     rd_init_stats(stats);
     if (!fp) return eg_errf(err, EG_ENOINPUT, path, 0, 0, "cannot open: %s", strerror(errno));
-    if (!is_stdin && fstat(fileno(fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        fclose(fp);
-        return eg_errf(err, EG_ENOINPUT, path, 0, 0, "is a directory, expected a feed file");
+    if (!is_stdin && fstat(fileno(fp), &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) {
+            fclose(fp);
+            return eg_errf(err, EG_ENOINPUT, path, 0, 0, "is a directory, expected a feed file");
+        }
+        big = S_ISREG(sb.st_mode) && sb.st_size >= RD_THREAD_MIN;
     }
-    rc = espi_read_io(file_read, fp, name, o, cbs, stats, err);
+    /* a large regular file is parsed on a second thread (see rd_run_threaded) */
+    rd_source src = {NULL, 0, file_read, fp, big};
+    rc = rd_run(&src, name, o, cbs, stats, err);
     if (!is_stdin) fclose(fp);
     return rc;
 }
@@ -1363,7 +1932,7 @@ int espi_read_memory(const char *buf, size_t len, const char *name, const espi_r
     if (len > INT_MAX)
         return eg_errf(err, EG_ELIMIT, name, 0, 0,
                        "document of %zu bytes too large for memory reading; use a file", len);
-    rd_source src = {buf, len, NULL, NULL};
+    rd_source src = {buf, len, NULL, NULL, 0};
     return rd_run(&src, name, o, cbs, stats, err);
 }
 
@@ -1373,6 +1942,6 @@ int espi_read_io(int (*readfn)(void *io, char *buf, int len), void *io, const ch
 {
     rd_init_stats(stats);
     if (!name) name = "<stream>";
-    rd_source src = {NULL, 0, readfn, io};
+    rd_source src = {NULL, 0, readfn, io, 0};
     return rd_run(&src, name, o, cbs, stats, err);
 }

@@ -1,4 +1,4 @@
-/* reader.h -- streaming ESPI feed reader (libxml2 xmlTextReader).
+/* reader.h -- streaming ESPI feed reader (libxml2 SAX2 push parser).
  *
  * Reads an Atom feed, a single Atom entry, or a bare ESPI element, and calls
  * back once per resource with the model filled in (espi.h).  Memory does
@@ -11,7 +11,11 @@
  * limited.  Malformed XML ends the read with an XML-001 diagnostic and
  * EG_EDATA.  With opts.check_schema the schema checker (schema.h) runs in
  * the same pass and reports SCHEMA-nnn diagnostics; with opts.xsd_file the
- * document is also validated by libxml2 against that XSD (XSD-001). */
+ * document is also validated by libxml2 against that XSD (XSD-001).
+ *
+ * A large file (espi_read_file, 4 MiB or more) is parsed by libxml2 on a
+ * second thread; the callbacks still run on the calling thread, in
+ * document order, one at a time.  Nothing else changes for the caller. */
 #ifndef ESPI_READER_H
 #define ESPI_READER_H
 

@@ -29,6 +29,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@
 #define SCH_MSG_MAX 640
 #define SCH_EXPECT_MAX 10 /* names listed in "expected one of" */
 #define SCH_NO_POS 0xFFFFu
+#define SCH_SEEN 512 /* slots remembering which name pointer matched a particle */
 
 enum sch_mode {
     MODE_TYPED, /* validated against frame.type */
@@ -69,6 +71,11 @@ struct espi_schema_checker {
     size_t text_len;      /* bytes of text kept in text[] */
     size_t text_bytes;    /* bytes of text seen for the innermost element */
     size_t text_chars;    /* characters of the same */
+    int stable;           /* espi_schema_names_stable() */
+    struct {
+        const sch_particle *p;
+        const char *name; /* a caller's pointer equal to p->name */
+    } seen[SCH_SEEN];
     sch_frame frames[SCH_MAX_DEPTH];
     char text[SCH_TEXT_MAX + 1];
 };
@@ -133,10 +140,10 @@ static void sch_trim(const char **s, const char **e)
     while (*e > *s && sch_is_ws((unsigned char)(*e)[-1])) (*e)--;
 }
 
-static int sch_only_ws(const char *s)
+static int sch_only_ws_n(const char *s, size_t n)
 {
-    for (; *s; s++)
-        if (!sch_is_ws((unsigned char)*s)) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!sch_is_ws((unsigned char)s[i])) return 0;
     return 1;
 }
 
@@ -658,6 +665,26 @@ espi_schema_checker *espi_schema_checker_new(const char *file, espi_diag_cb cb, 
 
 void espi_schema_checker_free(espi_schema_checker *c) { free(c); }
 
+void espi_schema_names_stable(espi_schema_checker *c)
+{
+    if (c) c->stable = 1;
+}
+
+/* Is local particle p's name?  With stable names, a pointer that matched p
+ * before matches again without a strcmp (an IntervalReading's five
+ * elements are looked up this way a million times in a year of data). */
+static int sch_name_is(espi_schema_checker *c, const sch_particle *p, const char *local)
+{
+    if (p->name[0] != local[0]) return 0;
+    if (!c->stable) return !strcmp(p->name, local);
+    size_t h = (size_t)(((uintptr_t)p >> 3 ^ (uintptr_t)local >> 4) % SCH_SEEN);
+    if (c->seen[h].p == p && c->seen[h].name == local) return 1;
+    if (strcmp(p->name, local)) return 0;
+    c->seen[h].p = p;
+    c->seen[h].name = local;
+    return 1;
+}
+
 long espi_schema_error_count(const espi_schema_checker *c) { return c ? c->errors : 0; }
 
 /* ---- content models --------------------------------------------------------- */
@@ -715,7 +742,7 @@ static const sch_particle *sch_seq_child(espi_schema_checker *c, sch_frame *f, c
     if (ns == t->ns) {
         for (; j < t->n; j++, cnt = 0) {
             const sch_particle *p = &t->parts[j];
-            if (cnt < p->max && !strcmp(p->name, local)) {
+            if (cnt < p->max && sch_name_is(c, p, local)) {
                 if (missing >= 0) {
                     sch_report(c, "SCHEMA-002", line, col,
                                "required element '%s' missing in %s before '%s'", t->parts[missing].name,
@@ -749,7 +776,7 @@ static const sch_particle *sch_choice_child(espi_schema_checker *c, sch_frame *f
     unsigned k;
     if (ns == t->ns) {
         for (k = 0; k < t->n; k++)
-            if (!strcmp(t->parts[k].name, local)) break;
+            if (sch_name_is(c, &t->parts[k], local)) break;
     } else {
         k = t->n;
     }
@@ -953,9 +980,13 @@ void espi_schema_start(espi_schema_checker *c, const char *ns, const char *local
 
 void espi_schema_text(espi_schema_checker *c, const char *text, long line, long col)
 {
+    if (text) espi_schema_text_n(c, text, strlen(text), line, col);
+}
+
+void espi_schema_text_n(espi_schema_checker *c, const char *text, size_t n, long line, long col)
+{
     sch_frame *f;
     const sch_type *t;
-    size_t n;
 
     if (!c || !text || c->depth == 0 || c->overflow) return;
     f = &c->frames[c->depth - 1];
@@ -965,7 +996,7 @@ void espi_schema_text(espi_schema_checker *c, const char *text, long line, long 
     case SCH_SEQ:
     case SCH_CHOICE:
     case SCH_EMPTY:
-        if ((t->flags & SCH_F_MIXED) || f->bad || sch_only_ws(text)) return;
+        if ((t->flags & SCH_F_MIXED) || f->bad || sch_only_ws_n(text, n)) return;
         sch_report(c, "SCHEMA-005", line, col, "text not allowed in '%s%s': %s has %s content",
                    sch_ns_prefix(t->ns), f->name, t->name,
                    t->kind == SCH_EMPTY ? "empty" : "element-only");
@@ -978,7 +1009,6 @@ void espi_schema_text(espi_schema_checker *c, const char *text, long line, long 
         break;
     }
     /* simple content: keep the value (bounded), count bytes and characters */
-    n = strlen(text);
     c->text_bytes += n;
     c->text_chars += sch_utf8_chars(text, n);
     if (c->text_len < SCH_TEXT_MAX) {

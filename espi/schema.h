@@ -14,6 +14,8 @@
 #ifndef ESPI_SCHEMA_H
 #define ESPI_SCHEMA_H
 
+#include <stddef.h>
+
 #include "diag.h"
 
 typedef struct espi_schema_checker espi_schema_checker;
@@ -29,6 +31,12 @@ typedef struct espi_schema_attr {
 espi_schema_checker *espi_schema_checker_new(const char *file, espi_diag_cb cb, void *ctx);
 void espi_schema_checker_free(espi_schema_checker *c);
 
+/* The caller promises that every local name it passes keeps its content
+ * for the checker's life (libxml2 dictionary strings, literals): the
+ * checker may then recognise a name it matched before by its pointer
+ * alone.  Off by default (a caller may reuse one buffer for every name). */
+void espi_schema_names_stable(espi_schema_checker *c);
+
 /* Events, in document order.  ns is the element's namespace URI ("" for
  * none), local its local name.  Text is the element's character data
  * (may be delivered in several pieces; whitespace-only pieces too).
@@ -36,6 +44,9 @@ void espi_schema_checker_free(espi_schema_checker *c);
 void espi_schema_start(espi_schema_checker *c, const char *ns, const char *local,
                        const espi_schema_attr *attrs, int n_attrs, long line, long col);
 void espi_schema_text(espi_schema_checker *c, const char *text, long line, long col);
+/* The same for len bytes of text (need not be NUL terminated). */
+void espi_schema_text_n(espi_schema_checker *c, const char *text, size_t len, long line,
+                        long col);
 void espi_schema_end(espi_schema_checker *c, long line, long col);
 
 /* Number of errors reported so far. */

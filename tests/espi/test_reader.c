@@ -877,6 +877,93 @@ static void test_memory_stays_flat_from_5_to_50_mb(void **state)
     unlink(big);
 }
 
+
+/* ---- The parser thread ---------------------------------------------------- */
+
+/* Files of 4 MiB or more are parsed on a second thread; what the callbacks
+ * see must be what a single-thread read of the same bytes sees: the same
+ * resources, the same diagnostics at the same lines, the same stop. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    long n = ftell(fp);
+    assert_true(n > 0);
+    rewind(fp);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+    buf[n] = '\0';
+    fclose(fp);
+    *len = (size_t)n;
+    return buf;
+}
+
+static void spit(const char *path, const char *buf, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(buf, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static void expect_same_reads(const char *path, const char *buf, size_t len, int stop_after)
+{
+    tctx *a = tctx_new(), *b = tctx_new();
+    a->stop_after = b->stop_after = stop_after;
+    espi_read_stats sa, sb;
+    espi_reader_opts o;
+    espi_reader_opts_init(&o);
+    espi_reader_cbs ca = cbs_for(a), cb = cbs_for(b);
+    int ra = espi_read_file(path, &o, &ca, &sa, NULL);
+    int rb = espi_read_memory(buf, len, path, &o, &cb, &sb, NULL);
+    assert_int_equal(ra, rb);
+    assert_int_equal(a->resources, b->resources);
+    assert_int_equal(a->readings, b->readings);
+    assert_int_equal(a->n_diags, b->n_diags);
+    for (int i = 0; i < a->n_diags && i < MAX_DIAGS; i++) {
+        assert_string_equal(a->rules[i], b->rules[i]);
+        assert_int_equal(a->diag_line[i], b->diag_line[i]);
+    }
+    assert_int_equal(sa.errors, sb.errors);
+    free(a);
+    free(b);
+}
+
+static void test_parser_thread_reads_like_one_thread(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/espi-reader-thread-%ld.xml", tmp ? tmp : "/tmp",
+             (long)getpid());
+    write_feed(path, 6);
+    size_t len;
+    char *buf = slurp(path, &len);
+    expect_same_reads(path, buf, len, 0);      /* valid */
+    expect_same_reads(path, buf, len, 1000);   /* a callback stops the read midway */
+
+    /* a schema error (a value that is no integer) near the end, then the
+     * document cut short: one more error each (SCHEMA-003, XML-001) */
+    espi_read_stats st;
+    tctx *t = tctx_new();
+    assert_int_equal(read_file(path, t, NULL, &st, NULL), 0);
+    long base = st.errors; /* write_feed's entries lack what the schema wants */
+    free(t);
+    char *late = strstr(buf + len - 200000, "<value>");
+    assert_non_null(late);
+    late[7] = 'x';
+    spit(path, buf, len - 1000);
+    expect_same_reads(path, buf, len - 1000, 0);
+    t = tctx_new();
+    assert_int_equal(read_file(path, t, NULL, &st, NULL), EG_EDATA);
+    assert_true(st.errors >= base + 1); /* XML-001 ends it, after SCHEMA-003 */
+    free(t);
+    free(buf);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -898,6 +985,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting_is_limited),
         cmocka_unit_test(test_huge_text_node_is_limited),
         cmocka_unit_test(test_block_readings_are_capped),
+        cmocka_unit_test(test_parser_thread_reads_like_one_thread),
         cmocka_unit_test(test_callback_stop_ends_the_read_quietly),
         cmocka_unit_test(test_read_io_in_small_pieces_and_io_errors),
         cmocka_unit_test(test_memory_stays_flat_from_5_to_50_mb),

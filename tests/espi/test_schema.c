@@ -137,6 +137,26 @@ static void test_schema_swapped_children_are_schema_001(void **state)
     assert_int_equal(f->s.line[0], 4);
 }
 
+/* With stable names (the reader's libxml2 dictionary strings) a name that
+ * matched a particle before is recognised by its pointer: same verdicts. */
+static void test_schema_stable_names_give_the_same_verdicts(void **state)
+{
+    fixture *f = *state;
+    espi_schema_names_stable(f->c);
+    for (int pass = 0; pass < 2; pass++) { /* the second pass matches by pointer */
+        open_e(f, ESPI, "ReadingType");
+        leaf(f, ESPI, "accumulationBehaviour", "4");
+        leaf(f, ESPI, "commodity", "1");
+        close_e(f);
+    }
+    expect_rules(f, 0);
+    open_e(f, ESPI, "ReadingType"); /* seen names, out of order: still SCHEMA-001 */
+    leaf(f, ESPI, "commodity", "1");
+    leaf(f, ESPI, "accumulationBehaviour", "4");
+    close_e(f);
+    expect_rules(f, 1, "SCHEMA-001");
+}
+
 static void test_schema_capitalised_service_delivery_point_names_what_comes_next(void **state)
 {
     fixture *f = *state;
@@ -631,6 +651,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_schema_reading_type_in_order_is_valid),
         T(test_schema_swapped_children_are_schema_001),
+        T(test_schema_stable_names_give_the_same_verdicts),
         T(test_schema_capitalised_service_delivery_point_names_what_comes_next),
         T(test_schema_missing_kind_at_end_is_schema_002),
         T(test_schema_missing_dst_offset_before_sibling_is_schema_002),
