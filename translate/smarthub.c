@@ -789,16 +789,16 @@ static int resolve_series(sh_ctx *x, sh_series *s)
     int rc = 0, occ = 0, amb = 0;
     size_t group = s->begin;
     char w[24];
+#define WALL(pt) (wall_text((pt)->x_ms / 1000, w, sizeof w), w) /* for messages only */
     for (size_t i = s->begin; i < s->end && rc == 0; i++) {
         sh_point *p = &x->pts[i];
         if (i > s->begin && p->x_ms == x->pts[i - 1].x_ms) occ++;
         else occ = 0, group = i;
-        wall_text(p->x_ms / 1000, w, sizeof w);
         p->channel = s->channel;
         int fold = occ == 1 && amb ? 1 : 0;
         if (occ >= 1 && !(occ == 1 && amb)) {
             if (x->pts[group].state == SH_DROPPED) p->state = SH_DROPPED; /* nonexistent time */
-            else rc = duplicate(x, s, &x->pts[group], p, w);
+            else rc = duplicate(x, s, &x->pts[group], p, WALL(p));
             continue;
         }
         if ((rc = to_utc(x, s, p, fold, &amb)) < 0) break;
@@ -809,19 +809,19 @@ static int resolve_series(sh_ctx *x, sh_series *s)
             p->state = SH_DROPPED;
             rc = WARN(x, "series \"%s\": the billing period %s%s%sfrom %s is still open (unbilled; "
                          "its end is far in the future): dropped until it is billed", s->name,
-                      period ? "\"" : "", period ? period : "", period ? "\" " : "", w);
+                      period ? "\"" : "", period ? period : "", period ? "\" " : "", WALL(p));
             continue;
         }
         if (rc == 1) {
             p->state = SH_DROPPED;
             rc = tr_report_skip(x->sink, TR_SKIP_NONEXISTENT, 0, x->err,
                                 "series \"%s\": %s does not exist in %s (clocks spring forward); "
-                                "point dropped", s->name, w, tr_tz_name(x->o->tz));
+                                "point dropped", s->name, WALL(p), tr_tz_name(x->o->tz));
             continue;
         }
         if (fold == 1)
             rc = WARN(x, "series \"%s\": %s occurs twice (clocks fall back); the first point "
-                         "is read as daylight time, the second as standard time", s->name, w);
+                         "is read as daylight time, the second as standard time", s->name, WALL(p));
     }
     /* gaps last: a null later replaced by a repeated point with a value is no gap */
     for (size_t i = s->begin; i < s->end && rc == 0; i++) {
@@ -833,6 +833,7 @@ static int resolve_series(sh_ctx *x, sh_series *s)
     }
     return rc;
 }
+#undef WALL
 
 /* Choose the channel of every usage series and resolve its points. */
 static int place_series(sh_ctx *x)

@@ -192,8 +192,11 @@ static int64_t key_x(const unsigned char *s, size_t len)
 
 static int key_id(const unsigned char *s, size_t len)
 {
+    if (len == 1) return s[0] == 'x' ? K_X : s[0] == 'y' ? K_Y : K_OTHER;
     for (size_t i = 0; i < sizeof doc_keys / sizeof doc_keys[0]; i++)
-        if (doc_keys[i].len == len && memcmp(doc_keys[i].s, s, len) == 0) return doc_keys[i].id;
+        if (doc_keys[i].len == len && doc_keys[i].s[0] == (char)s[0] &&
+            memcmp(doc_keys[i].s, s, len) == 0)
+            return doc_keys[i].id;
     return K_OTHER;
 }
 
@@ -555,10 +558,7 @@ static int on_key(void *ctx, const unsigned char *s, size_t len)
         f->key = key_id(s, len);
         f->kname = f->key == K_ELECTRIC ? SH_NO_STR : pool_add(p, s, len);
         break;
-    default:
-        /* the frequent keys first: x, y, then the interval's */
-        f->key = len == 1 && s[0] == 'x' ? K_X : len == 1 && s[0] == 'y' ? K_Y : key_id(s, len);
-        break;
+    default: f->key = key_id(s, len); break;
     }
     return !p->failed;
 }
