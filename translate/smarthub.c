@@ -160,6 +160,7 @@ typedef struct sh_ctx {
     int n_ser;
     tr_channel ch[TR_MAX_CHANNELS];
     int n_ch;
+    tr_tz_cache tzc;        /* local -> UTC of o->tz, cached */
 } sh_ctx;
 
 #define PROBLEM(x, ...) tr_row_problem((x)->sink, (x)->o, (x)->name, 0, (x)->err, __VA_ARGS__)
@@ -758,7 +759,7 @@ static int to_utc(sh_ctx *x, const sh_series *s, sh_point *p, int fold, int *amb
     *ambiguous = 0;
     if (len == SH_OPEN) return 2;
     wall_fields(wall, f);
-    if (tr_tz_local_to_utc(x->o->tz, f[0], f[1], f[2], f[3], f[4], f[5], fold, &p->start, &flags))
+    if (tr_tz_cache_local_to_utc(&x->tzc, f[0], f[1], f[2], f[3], f[4], f[5], fold, &p->start, &flags))
         return eg_errf(x->err, EG_ESOFTWARE, x->name, 0, 0, "local time conversion failed");
     *ambiguous = (flags & TR_TZ_AMBIGUOUS) != 0;
     if (flags & TR_TZ_GAP) return 1;
@@ -775,7 +776,7 @@ static int to_utc(sh_ctx *x, const sh_series *s, sh_point *p, int fold, int *amb
     }
     if (len < 86400) return p->duration = len, 0;
     wall_fields(wall + len, g);
-    if (tr_tz_local_to_utc(x->o->tz, g[0], g[1], g[2], g[3], g[4], g[5], 0, &end, NULL) ||
+    if (tr_tz_cache_local_to_utc(&x->tzc, g[0], g[1], g[2], g[3], g[4], g[5], 0, &end, NULL) ||
         end <= p->start)
         return eg_errf(x->err, EG_ESOFTWARE, x->name, 0, 0, "interval end conversion failed");
     p->duration = end - p->start;
@@ -1098,6 +1099,7 @@ int tr_smarthub_read_mem(const char *buf, size_t len, const char *name, const tr
     x->o = opts;
     x->sink = sink;
     x->err = err;
+    tr_tz_cache_init(&x->tzc, opts->tz);
     rc = translate_doc(x);
 done:
     if (x) {
