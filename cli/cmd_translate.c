@@ -50,6 +50,7 @@
 #include "writer.h"
 
 #define TRANSLATE_MAX_INPUTS 1024
+#define TRANSLATE_SPOOL_MEMORY ((size_t)8 * 1024 * 1024) /* pass-1 events beyond go to a file */
 #define EXIT_UNAVAILABLE 69 /* sysexits EX_UNAVAILABLE: format known, translator not written */
 
 static const char translate_help[] =
@@ -130,6 +131,7 @@ typedef struct run {
     tr_tz *tz;
     tr_emit *emit;
     espi_writer *w;
+    size_t spool_budget;            /* memory the inputs' spools may take (spool.h) */
     eg_err err;
 } run;
 
@@ -240,7 +242,7 @@ static int translate_input(run *r, input *in, const tr_sink *sink)
     tr_sink tee;
     rewind(in->f);
     tr_emit_begin_input(r->emit, in->name);
-    if (!(in->spool = tr_spool_new(sink, &tee, &r->err))) return r->err.code;
+    if (!(in->spool = tr_spool_new(sink, &tee, &r->spool_budget, &r->err))) return r->err.code;
     return in->fmt->read(in->f, in->name, &opts, &tee, &r->err);
 }
 
@@ -541,6 +543,7 @@ static int run_feed(const topts *o, const char *tzdir, const char *const *paths,
     r.o = *o;
     r.o.out = out;
     r.tzdir = tzdir;
+    r.spool_budget = TRANSLATE_SPOOL_MEMORY;
     eg_err_clear(&r.err);
     r.n_in = n;
     r.in = calloc((size_t)r.n_in, sizeof *r.in);
