@@ -154,14 +154,15 @@ static uint32_t pool_add(parser *p, const unsigned char *s, size_t len)
 sh_num sh_doc_int(const char *s, size_t len)
 {
     sh_num r = {0, 0};
-    size_t i = len && s[0] == '-';
-    int plain = len > i && len - i <= 18;
-    for (size_t k = i; plain && k < len; k++) plain = s[k] >= '0' && s[k] <= '9';
-    if (plain) { /* the usual case: an epoch ms or a channel number */
-        for (size_t k = i; k < len; k++) r.v = r.v * 10 + (s[k] - '0');
-        if (i) r.v = -r.v;
-        r.ok = 1;
-        return r;
+    size_t i = len && s[0] == '-', k = i;
+    if (len - i <= 18) { /* the usual case: an epoch ms or a channel number, in one pass */
+        int64_t v = 0;
+        for (; k < len && s[k] >= '0' && s[k] <= '9'; k++) v = v * 10 + (s[k] - '0');
+        if (k == len && k > i) {
+            r.v = i ? -v : v;
+            r.ok = 1;
+            return r;
+        }
     }
     int real = memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len);
     if (tr_dec_parse(s, len, 0, TR_DEC_EXPONENT | TR_DEC_EXACT, &r.v, NULL) == TR_DEC_OK &&
@@ -557,6 +558,14 @@ static int on_key(void *ctx, const unsigned char *s, size_t len)
     case F_BOX:
         f->key = key_id(s, len);
         f->kname = f->key == K_ELECTRIC ? SH_NO_STR : pool_add(p, s, len);
+        break;
+    case F_POINT:
+    case F_QPT: /* the hot paths: only x and y matter there */
+        f->key = len == 1 && s[0] == 'x' ? K_X : len == 1 && s[0] == 'y' ? K_Y : K_OTHER;
+        break;
+    case F_IV:
+        f->key = len == 5 && memcmp(s, "start", 5) == 0 ? K_START
+                 : len == 3 && memcmp(s, "end", 3) == 0 ? K_END : K_OTHER;
         break;
     default: f->key = key_id(s, len); break;
     }
