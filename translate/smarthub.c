@@ -1,7 +1,10 @@
 /* smarthub.c -- NISC SmartHub usage poll JSON -> ESPI-ready readings.
  *
  * The poll answer is one JSON document (bounded by TR_SMARTHUB_MAX_BYTES)
- * parsed with jansson; parse errors carry jansson's line:column.  It is
+ * read in one streaming pass with yajl into compact tables
+ * (smarthub_doc.h: no DOM, no allocation per value); parse errors carry
+ * line:column.  Every decision below is taken on the complete tables, so JSON
+ * key order never matters.  It is
  * either {"status":"COMPLETE","data":{...}} or the bare data object; a
  * PENDING/FAILED/ERROR status, an HTML page (expired session, maintenance)
  * and the legacy GWT "//OK" answer are clear errors.  data.ELECTRIC is a
@@ -57,17 +60,13 @@
  * after conversion, by UTC start: the sink sees each channel in strictly
  * increasing order, never two readings at one instant (checked).
  *
- * Values: jansson reads a JSON real into a double; there is no raw-text
- * mode.  This is the one place a float exists in the translators.  We turn
- * the double back into the shortest decimal text that reads back as the
- * same double ("%.15g", else "%.16g", else "%.17g") and parse that text
- * exactly with decimal.h.  Any decimal with <= 15 significant digits (all
- * kWh and dollar values SmartHub prints, e.g. 0.11, 0.0142) survives the
- * trip text -> double -> "%.15g" unchanged (DBL_DIG = 15), so it is exact.
- * Doubles SmartHub itself printed from float sums (57.029999999999994) need
- * 17 digits; they are rounded half away from zero to 3 decimals (Wh) or 5
- * (hundred-thousandths) and flagged TR_READING_ROUNDED.  Integers and
- * numbers sent as strings are exact.  y null is a gap (TR_SKIP_NO_VALUE).
+ * Values: y is parsed from its text exactly as written (yajl hands numbers
+ * over as text), with decimal.h at the series' scale -- no float anywhere.
+ * Values SmartHub itself printed from float sums (57.029999999999994) have
+ * more decimals than the unit; they are rounded half away from zero to 3
+ * decimals (Wh) or 5 (hundred-thousandths) and flagged TR_READING_ROUNDED.
+ * Numbers sent as strings are read the same way.  y null is a gap
+ * (TR_SKIP_NO_VALUE).
  *
  * Quality: estimatedSeries/editedSeries were {} in every sample seen.  We
  * accept two plausible shapes -- {"<series name>": [points or x values]}
@@ -75,11 +74,12 @@
  * (estimated, as smt.c) or 7 (manually edited; estimated wins).  Another
  * non-empty shape gets a note and no qualities.
  *
- * Duplicate object keys are accepted (jansson keeps the last): a fall-back
+ * Duplicate object keys are accepted (the last value wins): a fall-back
  * day may legitimately repeat an x key in xToOrderedInterval, and the
- * Java-toString keys of meterToChartData are not ours to judge.
+ * Java-toString keys of meterToChartData are not ours to judge (nor read).
  *
- * Memory: the document plus one array of points (TR_SMARTHUB_MAX_POINTS). */
+ * Memory: the answer's text, its tables (~24 bytes a point, ~40 an
+ * xToOrderedInterval item) and one array of points (TR_SMARTHUB_MAX_POINTS). */
 #include "smarthub.h"
 
 #include <inttypes.h>
@@ -233,6 +233,15 @@ static int cmp_channel_start(const void *a, const void *b)
     if (p->channel != q->channel) return p->channel < q->channel ? -1 : 1;
     if (p->start != q->start) return p->start < q->start ? -1 : 1;
     return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+/* qsort unless a[0..n) is already in order (the usual case: SmartHub sends
+ * points in time order, one series after another). */
+static void sort_points(sh_point *a, size_t n, int (*cmp)(const void *, const void *))
+{
+    size_t i = 1;
+    while (i < n && cmp(&a[i - 1], &a[i]) <= 0) i++;
+    if (i < n) qsort(a, n, sizeof *a, cmp);
 }
 
 static int push_point(sh_ctx *x, sh_point **out)
@@ -434,7 +443,7 @@ static int add_series(sh_ctx *x, const sh_dentry *entry, const sh_dseries *serie
     rc = parse_points(x, *si, series, is_cost ? SH_SCALE_COST : SH_SCALE_WH);
     s->end = x->n_pts;
     if (rc == 0 && s->end - s->begin > 1)
-        qsort(x->pts + s->begin, s->end - s->begin, sizeof *x->pts, cmp_x);
+        sort_points(x->pts + s->begin, s->end - s->begin, cmp_x);
     return rc;
 }
 
@@ -952,7 +961,7 @@ static int emit_all(sh_ctx *x)
     size_t n = 0;
     for (size_t i = 0; i < x->n_pts; i++)
         if (!x->ser[x->pts[i].series].is_cost && x->pts[i].state == SH_EMIT) x->pts[n++] = x->pts[i];
-    if (n > 1) qsort(x->pts, n, sizeof *x->pts, cmp_channel_start);
+    sort_points(x->pts, n, cmp_channel_start);
     const sh_point *prev = NULL;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const sh_point *p = &x->pts[i];
