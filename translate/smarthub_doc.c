@@ -563,6 +563,10 @@ static int on_key(void *ctx, const unsigned char *s, size_t len)
     case F_QPT: /* the hot paths: only x and y matter there */
         f->key = len == 1 && s[0] == 'x' ? K_X : len == 1 && s[0] == 'y' ? K_Y : K_OTHER;
         break;
+    case F_XTOV:
+        f->key = len == 8 && memcmp(s, "interval", 8) == 0 ? K_INTERVAL
+                 : len == 11 && memcmp(s, "orderedName", 11) == 0 ? K_ORDEREDNAME : K_OTHER;
+        break;
     case F_IV:
         f->key = len == 5 && memcmp(s, "start", 5) == 0 ? K_START
                  : len == 3 && memcmp(s, "end", 3) == 0 ? K_END : K_OTHER;
