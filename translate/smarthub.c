@@ -85,6 +85,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "decimal.h"
 #include "smarthub_doc.h"
@@ -1119,6 +1120,17 @@ done:
     return rc < 0 ? rc : 0;
 }
 
+/* First buffer size: the file's size + 1 when it is a regular file (one
+ * read, no regrowth), else 64 KiB. */
+static size_t size_hint(FILE *in)
+{
+    struct stat st;
+    if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uintmax_t)st.st_size < TR_SMARTHUB_MAX_BYTES)
+        return (size_t)st.st_size + 1;
+    return 65536;
+}
+
 int tr_smarthub_read_max(FILE *in, size_t max_bytes, const char *name, const tr_options *opts,
                          const tr_sink *sink, eg_err *err)
 {
@@ -1127,7 +1139,7 @@ int tr_smarthub_read_max(FILE *in, size_t max_bytes, const char *name, const tr_
     int rc = 0;
     for (;;) {
         if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
+            size_t ncap = cap ? cap * 2 : size_hint(in);
             if (ncap > max_bytes + 1) ncap = max_bytes + 1;
             if (ncap <= len) {
                 rc = eg_errf(err, EG_ELIMIT, name, 0, 0,
