@@ -288,4 +288,13 @@ expect_rc "-O: an empty directory INPUT exits 66" 66
 run "$ESPIGATE" translate -O "$TMP/batch" - <"$spring"
 expect_rc "-O: standard input is refused" 64
 
+# more feeds than one commit round (16): every one complete, no temporary file left
+mkdir -p "$TMP/many" "$TMP/many-out"
+for i in $(seq 1 18); do cp "$spring" "$TMP/many/m$i.csv"; done
+run "$ESPIGATE" translate --quiet -O "$TMP/many-out" "$TMP/many"/*.csv
+expect_rc "-O: 18 feeds" 0
+same=0; for i in $(seq 1 18); do cmp -s "$TMP/many-out/m$i.xml" "$samples/$(basename "$spring" .csv).expected.xml" && same=$((same + 1)); done
+[ "$same" -eq 18 ] && [ "$(ls -A "$TMP/many-out" | wc -l)" -eq 18 ] && ok "-O: 18 feeds complete (two commit rounds)" ||
+    not_ok "-O: 18 feeds complete (two commit rounds)" "$same equal; $(ls -A "$TMP/many-out" | head -3)"
+
 finish
