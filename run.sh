@@ -18,7 +18,7 @@ top=$(pwd)
 PACKAGES=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libxml2-dev libxml2-utils xsltproc libxslt1-dev uuid-dev libssl-dev
-  libcmocka-dev libjansson-dev libcsv-dev tzdata python3 time ca-certificates
+  libcmocka-dev libjansson-dev libyajl-dev libcsv-dev tzdata python3 time ca-certificates
   libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libzip-dev libpoppler-glib-dev
   libevent-dev openssl curl
 )

@@ -18,13 +18,33 @@
  * America/Chicago); formats whose times carry UTC offsets would need none.
  * TZDIR is read here, once, and passed down.  --summary reports both sides
  * (in = what translators produced, out = what the feed holds) so a user can
- * see nothing was lost on the way. */
+ * see nothing was lost on the way.
+ *
+ * Batch mode (-O DIR): co-ops export one file per meter (SMT: one CSV per
+ * ESIID; a SmartHub pull: one poll answer per month), and a user with many
+ * meters wants one feed per meter without a process per meter.  Each INPUT
+ * file becomes its own feed DIR/<name>.xml (extension replaced), each INPUT
+ * directory one feed of every regular file in it (sorted by name, dot files
+ * skipped) named DIR/<directory name>.xml.  Each feed is a complete run of the
+ * single-feed path above (same checks, same atomic write), so a bad input
+ * fails only its own feed: the others are still written, and the exit status
+ * is the first failure's.  Durability is the same as -o (a feed is fsync'd
+ * before it is renamed into place) but the waits overlap: each finished feed
+ * starts its writeback (sync_file_range) and waits, complete but under its
+ * temporary name, until BATCH_COMMIT_EVERY feeds are done (or the run ends);
+ * then all are fsync'd and renamed.  An fsync per feed right away would make
+ * the disk the pace of a run of many small feeds. */
+#define _GNU_SOURCE /* sync_file_range */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "decimal.h"
@@ -38,6 +58,9 @@
 #include "writer.h"
 
 #define TRANSLATE_MAX_INPUTS 1024
+#define BATCH_COMMIT_EVERY 16 /* -O: finished feeds waiting for one fsync + rename round */
+#define BATCH_FILE_BUF (1u << 20)
+#define TRANSLATE_SPOOL_MEMORY ((size_t)8 * 1024 * 1024) /* pass-1 events beyond go to a file */
 #define EXIT_UNAVAILABLE 69 /* sysexits EX_UNAVAILABLE: format known, translator not written */
 
 static const char translate_help[] =
@@ -69,6 +92,15 @@ static const char translate_help[] =
     "                      when the feed goes to stdout\n"
     "  --format FMT        summary as text (default) or json (one document)\n"
     "  -o, --output OUT    the feed: a file (written atomically) or - for stdout (default)\n"
+    "  -O, --output-dir DIR  batch: one feed per INPUT, each written atomically to DIR:\n"
+    "                      a file INPUT gives DIR/<its name, extension .xml>, a\n"
+    "                      directory INPUT gives DIR/<directory name>.xml from all the\n"
+    "                      files in it (e.g. a meter's monthly SmartHub answers). A\n"
+    "                      failing feed is reported and the others are still written;\n"
+    "                      the exit status is the first failure's. Each feed is fsync'd\n"
+    "                      before it appears under its name; they appear 16 at a time.\n"
+    "                      --summary prints one report per feed (with --format json a\n"
+    "                      JSON array of them)\n"
     "  -q, --quiet         do not say what was detected (stderr)\n"
     "  -h, --help          this help\n"
     "\n"
@@ -80,11 +112,13 @@ static const char translate_help[] =
     "\n"
     "Examples:\n"
     "  espigate translate -o feed.xml IntervalData.csv\n"
-    "  espigate translate --summary --format json -o feed.xml spring.csv fall.csv\n";
+    "  espigate translate --summary --format json -o feed.xml spring.csv fall.csv\n"
+    "  espigate translate -O feeds/ IntervalData_*.csv meter1/ meter2/\n";
 
 typedef struct topts {
     const tr_format_info *from;     /* NULL = auto */
     const char *tz, *usage_point, *base_url, *out;
+    const char *out_dir;            /* -O: batch mode */
     int64_t updated;
     int lenient, summary, quiet;
     cli_format format;
@@ -101,6 +135,18 @@ typedef struct input {
     int64_t first_start;            /* earliest reading, ESPI_NONE */
 } input;
 
+/* -O: a finished feed under its temporary name, waiting for fsync + rename. */
+typedef struct pending_out {
+    FILE *fp;
+    char path[4096];
+    char tmp[4096 + 8];
+} pending_out;
+
+typedef struct batch_out {
+    pending_out p[BATCH_COMMIT_EVERY];
+    int n;
+} batch_out;
+
 typedef struct run {
     topts o;
     const char *tzdir;
@@ -109,6 +155,8 @@ typedef struct run {
     tr_tz *tz;
     tr_emit *emit;
     espi_writer *w;
+    size_t spool_budget;            /* memory the inputs' spools may take (spool.h) */
+    batch_out *batch;               /* -O: deferred commits; NULL = the writer's own */
     eg_err err;
 } run;
 
@@ -219,7 +267,7 @@ static int translate_input(run *r, input *in, const tr_sink *sink)
     tr_sink tee;
     rewind(in->f);
     tr_emit_begin_input(r->emit, in->name);
-    if (!(in->spool = tr_spool_new(sink, &tee, &r->err))) return r->err.code;
+    if (!(in->spool = tr_spool_new(sink, &tee, &r->spool_budget, &r->err))) return r->err.code;
     return in->fmt->read(in->f, in->name, &opts, &tee, &r->err);
 }
 
@@ -259,19 +307,107 @@ static int by_first_start(const void *a, const void *b)
     return x->first_start < y->first_start ? -1 : 1;
 }
 
+/* ---- batch output (-O) ------------------------------------------------------------ */
+
+static int io_fwrite(void *io, const char *buf, int len)
+{
+    return fwrite(buf, 1, (size_t)len, io) == (size_t)len ? len : -1;
+}
+
+/* A temporary file beside path in the next free slot of b (as the writer's
+ * own: PATH.XXXXXX, mode of the file it replaces or 0644). */
+static int batch_open(batch_out *b, const char *path, eg_err *err)
+{
+    pending_out *po = &b->p[b->n];
+    int fd, w = snprintf(po->path, sizeof po->path, "%s", path);
+    struct stat st;
+    if (w < 0 || (size_t)w >= sizeof po->path)
+        return eg_errf(err, EG_ECANTCREAT, path, 0, 0, "output path too long");
+    snprintf(po->tmp, sizeof po->tmp, "%s.XXXXXX", path);
+    if ((fd = mkstemp(po->tmp)) < 0)
+        return eg_errf(err, EG_ECANTCREAT, path, 0, 0, "cannot create a temporary file beside the "
+                       "output: %s (check that the directory is writable)", strerror(errno));
+    fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644);
+    if (!(po->fp = fdopen(fd, "wb"))) {
+        int e = errno;
+        close(fd);
+        unlink(po->tmp);
+        return eg_errf(err, EG_ECANTCREAT, path, 0, 0, "cannot open the temporary file: %s",
+                       strerror(e));
+    }
+    setvbuf(po->fp, NULL, _IOFBF, BATCH_FILE_BUF);
+    return 0;
+}
+
+/* The feed in the current slot is complete: flush it, start its writeback,
+ * keep it for batch_commit().  On failure the temporary file is removed. */
+static int batch_finish(batch_out *b, int ok, eg_err *err)
+{
+    pending_out *po = &b->p[b->n];
+    if (ok && fflush(po->fp) == 0) {
+        (void)sync_file_range(fileno(po->fp), 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint only */
+        b->n++;
+        return 0;
+    }
+    int e = errno;
+    fclose(po->fp);
+    unlink(po->tmp);
+    return ok ? eg_errf(err, EG_EIO, po->path, 0, 0, "cannot write: %s", strerror(e)) : 0;
+}
+
+/* fsync, close and rename every waiting feed.  0 or the exit status of the
+ * first that failed (each failure is reported). */
+static int batch_commit(batch_out *b)
+{
+    int status = 0;
+    for (int i = 0; i < b->n; i++) {
+        pending_out *po = &b->p[i];
+        eg_err err;
+        eg_err_clear(&err);
+        int bad = fsync(fileno(po->fp)) != 0, e = errno;
+        if (fclose(po->fp) != 0 && !bad) bad = 1, e = errno;
+        if (bad) eg_errf(&err, EG_EIO, po->path, 0, 0, "cannot write: %s", strerror(e));
+        else if (rename(po->tmp, po->path) != 0)
+            eg_errf(&err, EG_ECANTCREAT, po->path, 0, 0, "cannot rename %s into place: %s",
+                    po->tmp, strerror(errno));
+        if (err.code) {
+            unlink(po->tmp);
+            int st = cli_report(&err);
+            if (!status) status = st;
+        }
+    }
+    b->n = 0;
+    return status;
+}
+
 static int write_all(run *r)
 {
     tr_sink sink;
     espi_writer_opts wo = {1};
     int rc;
-    if (!(r->w = espi_writer_open_path(r->o.out, &wo, &r->err))) return r->err.code ? r->err.code : EG_EIO;
-    if ((rc = tr_emit_begin(r->emit, r->w, &r->err))) return rc;
+    if (r->batch) {
+        if ((rc = batch_open(r->batch, r->o.out, &r->err))) return rc;
+        if (!(r->w = espi_writer_open_io(io_fwrite, r->batch->p[r->batch->n].fp, &wo, &r->err))) {
+            batch_finish(r->batch, 0, &r->err);
+            return r->err.code ? r->err.code : EG_EIO;
+        }
+    } else if (!(r->w = espi_writer_open_path(r->o.out, &wo, &r->err))) {
+        return r->err.code ? r->err.code : EG_EIO;
+    }
+    if ((rc = tr_emit_begin(r->emit, r->w, &r->err))) goto done;
     tr_emit_write_sink(r->emit, &sink);
     for (int i = 0; i < r->n_in && !rc; i++) rc = replay_input(r, &r->in[i], &sink);
     if (!rc) rc = tr_emit_end(r->emit, &r->err);
     if (!rc) {
         rc = espi_writer_close(r->w, &r->err);
         r->w = NULL;
+    }
+done:
+    if (r->batch) {
+        espi_writer_abort(r->w); /* the io sink: frees only */
+        r->w = NULL;
+        int frc = batch_finish(r->batch, rc == 0, &r->err);
+        if (!rc) rc = frc;
     }
     return rc;
 }
@@ -442,12 +578,13 @@ static int parse_options(int argc, char **argv, topts *o, int *done)
         {"updated", required_argument, NULL, 'U'}, {"lenient", no_argument, NULL, 'l'},
         {"summary", no_argument, NULL, 's'},      {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
+        {"output-dir", required_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int c, fmt;
     *done = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:O:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'F':
             if (strcmp(optarg, "auto") == 0) o->from = NULL;
@@ -472,6 +609,7 @@ static int parse_options(int argc, char **argv, topts *o, int *done)
             o->format = (cli_format)fmt;
             break;
         case 'o': o->out = optarg; break;
+        case 'O': o->out_dir = optarg; break;
         case 'q': o->quiet = 1; break;
         case 'h': fputs(translate_help, stdout); *done = 1; return EG_EXIT_OK;
         case ':': return cli_usage_error("translate", "%s needs a value", argv[optind - 1]);
@@ -479,7 +617,10 @@ static int parse_options(int argc, char **argv, topts *o, int *done)
         }
     }
     if (optind >= argc) return cli_usage_error("translate", "no INPUT given");
-    if (argc - optind > TRANSLATE_MAX_INPUTS)
+    if (o->out_dir && strcmp(o->out, "-") != 0)
+        return cli_usage_error("translate", "-o and -O exclude each other (one feed, or one feed "
+                               "per INPUT)");
+    if (!o->out_dir && argc - optind > TRANSLATE_MAX_INPUTS)
         return cli_usage_error("translate", "at most %d INPUTs per feed", TRANSLATE_MAX_INPUTS);
     return 0;
 }
@@ -504,26 +645,26 @@ static void release(run *r)
     free(r->in);
 }
 
-int cmd_translate(int argc, char **argv)
+/* One feed from paths[0..n) to out (o->out is ignored).  Returns the exit status. */
+static int run_feed(const topts *o, const char *tzdir, const char *const *paths, int n,
+                    const char *out, batch_out *batch)
 {
     run r;
     unsigned char *head = NULL;
-    int status, done, rc;
+    int status, rc;
     memset(&r, 0, sizeof r);
-    r.o.out = "-";
-    r.o.updated = ESPI_NONE;
-    r.o.format = CLI_FMT_TEXT;
+    r.o = *o;
+    r.o.out = out;
+    r.tzdir = tzdir;
+    r.spool_budget = TRANSLATE_SPOOL_MEMORY;
+    r.batch = batch;
     eg_err_clear(&r.err);
-    if ((status = parse_options(argc, argv, &r.o, &done)) || done) return status;
-    r.tzdir = getenv("TZDIR");
-    if (r.tzdir && !*r.tzdir) r.tzdir = NULL;
-
-    r.n_in = argc - optind;
+    r.n_in = n;
     r.in = calloc((size_t)r.n_in, sizeof *r.in);
     head = malloc(TR_DETECT_HEAD);
     if (!r.in || !head) { status = EG_EXIT_OSERR; fputs("espigate: out of memory\n", stderr); goto done; }
     for (int i = 0; i < r.n_in; i++) {
-        r.in[i].path = argv[optind + i];
+        r.in[i].path = paths[i];
         if ((status = open_input(&r, &r.in[i], head))) goto done;
     }
     if ((status = load_zone(&r))) goto done;
@@ -548,4 +689,155 @@ done:
     free(head);
     release(&r);
     return status;
+}
+
+/* ---- batch mode (-O DIR) ---------------------------------------------------------------- */
+
+typedef struct feed_job {
+    const char *input;              /* as given */
+    char out[4096];                 /* DIR/<name>.xml */
+    char **files;                   /* a directory's files (owned), else NULL */
+    int n_files;
+} feed_job;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The regular files of directory dir, sorted, dot files skipped.  0 or an exit status. */
+static int list_dir(const char *dir, feed_job *j)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int cap = 0, status = 0;
+    if (!d) {
+        fprintf(stderr, "espigate: %s: cannot open directory: %s\n", dir, strerror(errno));
+        return EG_EXIT_NOINPUT;
+    }
+    while ((de = readdir(d))) {
+        char path[4096];
+        struct stat st;
+        if (de->d_name[0] == '.') continue;
+        int w = snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (w < 0 || (size_t)w >= sizeof path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (j->n_files >= TRANSLATE_MAX_INPUTS) {
+            status = cli_usage_error("translate", "%s: more than %d files (at most %d INPUTs per "
+                                     "feed)", dir, TRANSLATE_MAX_INPUTS, TRANSLATE_MAX_INPUTS);
+            break;
+        }
+        if (j->n_files == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nf = realloc(j->files, (size_t)cap * sizeof *nf);
+            if (!nf) { status = EG_EXIT_OSERR; break; }
+            j->files = nf;
+        }
+        if (!(j->files[j->n_files] = strdup(path))) { status = EG_EXIT_OSERR; break; }
+        j->n_files++;
+    }
+    closedir(d);
+    if (status == EG_EXIT_OSERR) fputs("espigate: out of memory\n", stderr);
+    if (!status && j->n_files == 0) {
+        fprintf(stderr, "espigate: %s: no files in the directory (expected a meter's source files)\n",
+                dir);
+        status = EG_EXIT_NOINPUT;
+    }
+    if (!status) qsort(j->files, (size_t)j->n_files, sizeof *j->files, by_name);
+    return status;
+}
+
+/* DIR/<name>.xml for input path p: a file's name with its extension
+ * replaced, a directory's name.  0 or an exit status. */
+static int feed_path(const char *dir, const char *p, int is_dir, char *out, size_t size)
+{
+    size_t len = strlen(p);
+    while (len > 1 && p[len - 1] == '/') len--;
+    size_t b = len;
+    while (b > 0 && p[b - 1] != '/') b--;
+    size_t end = len;
+    if (!is_dir)
+        for (size_t k = len; k > b + 1; k--)
+            if (p[k - 1] == '.') { end = k - 1; break; }
+    if (end == b || (end - b == 1 && p[b] == '.') || (end - b == 2 && memcmp(p + b, "..", 2) == 0))
+        return cli_usage_error("translate", "'%s': cannot name a feed after it (give the "
+                               "directory by a path that ends in its name)", p);
+    int w = snprintf(out, size, "%s/%.*s.xml", dir, (int)(end - b), p + b);
+    if (w < 0 || (size_t)w >= size)
+        return cli_usage_error("translate", "'%s': output path too long", p);
+    return 0;
+}
+
+static int run_batch(const topts *o, const char *tzdir, char **inputs, int n)
+{
+    feed_job *jobs = calloc((size_t)n, sizeof *jobs);
+    batch_out bo;
+    bo.n = 0;
+    int status = 0, first_fail = 0;
+    struct stat st;
+    if (!jobs) { fputs("espigate: out of memory\n", stderr); return EG_EXIT_OSERR; }
+    if (stat(o->out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        status = cli_usage_error("translate", "-O '%s' is not a directory (create it first)",
+                                 o->out_dir);
+        goto done;
+    }
+    for (int i = 0; i < n && !status; i++) { /* every name first: no feed if one is wrong */
+        feed_job *j = &jobs[i];
+        j->input = inputs[i];
+        if (strcmp(inputs[i], "-") == 0) {
+            status = cli_usage_error("translate", "-O reads files and directories, not standard "
+                                     "input");
+            break;
+        }
+        if (stat(inputs[i], &st) != 0) {
+            fprintf(stderr, "espigate: %s: cannot open: %s\n", inputs[i], strerror(errno));
+            status = EG_EXIT_NOINPUT;
+            break;
+        }
+        if ((status = feed_path(o->out_dir, inputs[i], S_ISDIR(st.st_mode), j->out, sizeof j->out)))
+            break;
+        for (int k = 0; k < i && !status; k++)
+            if (strcmp(jobs[k].out, j->out) == 0)
+                status = cli_usage_error("translate", "%s and %s would both be written to %s "
+                                         "(rename one)", jobs[k].input, j->input, j->out);
+        if (!status && S_ISDIR(st.st_mode)) status = list_dir(inputs[i], j);
+    }
+    if (status) goto done;
+    if (o->summary && o->format == CLI_FMT_JSON) fputs("[\n", stdout);
+    for (int i = 0; i < n; i++) {
+        feed_job *j = &jobs[i];
+        if (o->summary && o->format == CLI_FMT_JSON && i) fputs(",\n", stdout);
+        const char *one[1] = {j->input};
+        int rc = j->files ? run_feed(o, tzdir, (const char *const *)j->files, j->n_files, j->out,
+                                     &bo)
+                          : run_feed(o, tzdir, one, 1, j->out, &bo);
+        if (o->summary && o->format == CLI_FMT_JSON && rc) fputs("null\n", stdout);
+        if (rc && !first_fail) first_fail = rc;
+        if (bo.n == BATCH_COMMIT_EVERY && (rc = batch_commit(&bo)) && !first_fail) first_fail = rc;
+    }
+    if ((status = batch_commit(&bo)) && !first_fail) first_fail = status;
+    if (o->summary && o->format == CLI_FMT_JSON) fputs("]\n", stdout);
+    status = first_fail;
+done:
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < jobs[i].n_files; k++) free(jobs[i].files[k]);
+        free(jobs[i].files);
+    }
+    free(jobs);
+    return status;
+}
+
+int cmd_translate(int argc, char **argv)
+{
+    topts o;
+    int status, done;
+    memset(&o, 0, sizeof o);
+    o.out = "-";
+    o.updated = ESPI_NONE;
+    o.format = CLI_FMT_TEXT;
+    if ((status = parse_options(argc, argv, &o, &done)) || done) return status;
+    const char *tzdir = getenv("TZDIR");
+    if (tzdir && !*tzdir) tzdir = NULL;
+    if (o.out_dir) return run_batch(&o, tzdir, argv + optind, argc - optind);
+    return run_feed(&o, tzdir, (const char *const *)(argv + optind), argc - optind, o.out, NULL);
 }

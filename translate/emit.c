@@ -100,6 +100,7 @@ struct tr_emit {
     espi_entry e;                    /* reused for every entry (large) */
     espi_line_item li[TR_MAX_LINE_ITEMS];
     char key[TR_KEY_MAX + 64];
+    tr_tz_cache tzc;                 /* local dates of o.tz, per reading */
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -186,6 +187,7 @@ tr_emit *tr_emit_new(const tr_emit_opts *o, eg_err *err)
     e->base = o->base_url && *o->base_url ? o->base_url : ESPI_DEFAULT_BASE;
     e->first_start = e->last_end = ESPI_NONE;
     e->updated = ESPI_NONE;
+    tr_tz_cache_init(&e->tzc, o->tz);
     for (int i = 0; i < TR_MAX_CHANNELS; i++) e->map[i] = MAP_UNDECLARED;
     return e;
 }
@@ -715,7 +717,9 @@ static int flush_day(tr_emit *e, em_chan *c, eg_err *err)
 static int open_day(tr_emit *e, em_chan *c, int64_t t, long line, eg_err *err)
 {
     int y, mo, d, rc;
-    tr_tz_local_date(e->o.tz, t, &y, &mo, &d);
+    if (c->day != ESPI_NONE && !c->multi_day && t >= c->day_start && t < c->day_end)
+        return 0; /* still the open day: the usual case */
+    tr_tz_cache_local_date(&e->tzc, t, &y, &mo, &d);
     int64_t day = tr_days_from_civil(y, mo, d);
     if (day == c->day) return 0;
     if ((rc = flush_day(e, c, err))) return rc;

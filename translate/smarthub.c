@@ -1,7 +1,10 @@
 /* smarthub.c -- NISC SmartHub usage poll JSON -> ESPI-ready readings.
  *
  * The poll answer is one JSON document (bounded by TR_SMARTHUB_MAX_BYTES)
- * parsed with jansson; parse errors carry jansson's line:column.  It is
+ * read in one streaming pass with yajl into compact tables
+ * (smarthub_doc.h: no DOM, no allocation per value); parse errors carry
+ * line:column.  Every decision below is taken on the complete tables, so JSON
+ * key order never matters.  It is
  * either {"status":"COMPLETE","data":{...}} or the bare data object; a
  * PENDING/FAILED/ERROR status, an HTML page (expired session, maintenance)
  * and the legacy GWT "//OK" answer are clear errors.  data.ELECTRIC is a
@@ -57,17 +60,13 @@
  * after conversion, by UTC start: the sink sees each channel in strictly
  * increasing order, never two readings at one instant (checked).
  *
- * Values: jansson reads a JSON real into a double; there is no raw-text
- * mode.  This is the one place a float exists in the translators.  We turn
- * the double back into the shortest decimal text that reads back as the
- * same double ("%.15g", else "%.16g", else "%.17g") and parse that text
- * exactly with decimal.h.  Any decimal with <= 15 significant digits (all
- * kWh and dollar values SmartHub prints, e.g. 0.11, 0.0142) survives the
- * trip text -> double -> "%.15g" unchanged (DBL_DIG = 15), so it is exact.
- * Doubles SmartHub itself printed from float sums (57.029999999999994) need
- * 17 digits; they are rounded half away from zero to 3 decimals (Wh) or 5
- * (hundred-thousandths) and flagged TR_READING_ROUNDED.  Integers and
- * numbers sent as strings are exact.  y null is a gap (TR_SKIP_NO_VALUE).
+ * Values: y is parsed from its text exactly as written (yajl hands numbers
+ * over as text), with decimal.h at the series' scale -- no float anywhere.
+ * Values SmartHub itself printed from float sums (57.029999999999994) have
+ * more decimals than the unit; they are rounded half away from zero to 3
+ * decimals (Wh) or 5 (hundred-thousandths) and flagged TR_READING_ROUNDED.
+ * Numbers sent as strings are read the same way.  y null is a gap
+ * (TR_SKIP_NO_VALUE).
  *
  * Quality: estimatedSeries/editedSeries were {} in every sample seen.  We
  * accept two plausible shapes -- {"<series name>": [points or x values]}
@@ -75,19 +74,21 @@
  * (estimated, as smt.c) or 7 (manually edited; estimated wins).  Another
  * non-empty shape gets a note and no qualities.
  *
- * Duplicate object keys are accepted (jansson keeps the last): a fall-back
+ * Duplicate object keys are accepted (the last value wins): a fall-back
  * day may legitimately repeat an x key in xToOrderedInterval, and the
- * Java-toString keys of meterToChartData are not ours to judge.
+ * Java-toString keys of meterToChartData are not ours to judge (nor read).
  *
- * Memory: the document plus one array of points (TR_SMARTHUB_MAX_POINTS). */
+ * Memory: the answer's text, its tables (~24 bytes a point, ~40 an
+ * xToOrderedInterval item) and one array of points (TR_SMARTHUB_MAX_POINTS). */
 #include "smarthub.h"
 
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "decimal.h"
+#include "smarthub_doc.h"
 
 #define SH_MAX_X_MS INT64_C(7258118400000) /* 2200-01-01: later x is not a date */
 #define SH_SCALE_WH 3                      /* kWh text -> Wh */
@@ -129,11 +130,11 @@ typedef struct sh_point {
 } sh_point;
 
 typedef struct sh_series {
-    const char *name;       /* borrowed from the JSON tree */
+    const char *name;       /* borrowed from the document's string pool */
     const char *meter;      /* meter number (meters[] or series), or the name */
     const char *flow;       /* meters[].flowDirection, NULL when unknown */
     const char *rate;       /* TOU period label as SmartHub writes it; NULL unless is_tou */
-    const json_t *xto;      /* the entry's xToOrderedInterval, may be NULL */
+    const sh_dentry *entry; /* its entry (xToOrderedInterval lookups) */
     int64_t frame_len;      /* from timeFrame, 0 when unknown (and for MONTHLY) */
     int64_t nominal;        /* smallest gap between x values (s), 0 unknown */
     int64_t tou;            /* TOU period code (see tou_number), ESPI_NONE unless is_tou */
@@ -148,6 +149,7 @@ typedef struct sh_series {
 } sh_series;
 
 typedef struct sh_ctx {
+    sh_doc doc;             /* the answer's tables (smarthub_doc.h) */
     const char *name;
     const tr_options *o;
     const tr_sink *sink;
@@ -159,6 +161,7 @@ typedef struct sh_ctx {
     int n_ser;
     tr_channel ch[TR_MAX_CHANNELS];
     int n_ch;
+    tr_tz_cache tzc;        /* local -> UTC of o->tz, cached */
 } sh_ctx;
 
 #define PROBLEM(x, ...) tr_row_problem((x)->sink, (x)->o, (x)->name, 0, (x)->err, __VA_ARGS__)
@@ -166,64 +169,37 @@ typedef struct sh_ctx {
 
 /* ---- small JSON helpers ---------------------------------------------------------- */
 
-/* obj[key] as a string, or NULL. */
-static const char *jstr(const json_t *obj, const char *key)
+/* A pooled string of the document, or NULL. */
+static const char *dstr(const sh_ctx *x, uint32_t off)
 {
-    const json_t *v = json_object_get(obj, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    return sh_doc_str(&x->doc, off);
 }
 
-/* obj[key] as an integer (a JSON integer or an integral real), else def. */
-static int64_t jint(const json_t *obj, const char *key, int64_t def)
+/* Point p's y at `scale` decimals.  Returns 0 with *out, 1 for null (or no
+ * y), or a negative tr_dec_status / -100 (wrong JSON type); *text quotes it
+ * for messages.  Numbers are parsed from their text exactly as written. */
+static int point_decimal(const sh_ctx *x, const sh_dpoint *p, int scale, int64_t *out,
+                         int *rounded, char *text, size_t size)
 {
-    const json_t *v = json_object_get(obj, key);
-    if (json_is_integer(v)) return (int64_t)json_integer_value(v);
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
-        if (d >= -9e15 && d <= 9e15 && d == (double)(int64_t)d) return (int64_t)d;
-    }
-    return def;
-}
-
-/* Shortest "%.Ng" text (N = 15..17) that reads back as d; see the file comment. */
-static void shortest_text(double d, char *buf, size_t size)
-{
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, size, "%.*g", prec, d);
-        if (strtod(buf, NULL) == d) return;
-    }
-}
-
-/* A y value at `scale` decimals.  Returns 0 with *out, 1 for null, or a
- * negative tr_dec_status / -100 (wrong JSON type); *text describes it. */
-static int json_decimal(const json_t *v, int scale, int64_t *out, int *rounded, char *text,
-                        size_t size)
-{
+    const char *t = sh_doc_ytext(&x->doc, p);
+    int st;
     *rounded = 0;
-    snprintf(text, size, "?");
-    if (!v || json_is_null(v)) return 1;
-    if (json_is_integer(v)) {
-        snprintf(text, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return tr_dec_parse_str(text, scale, 0, out, rounded);
+    switch (p->y_kind) {
+    case SH_ABSENT:
+    case SH_NULL: snprintf(text, size, "?"); return 1;
+    case SH_NUMBER:
+        st = tr_dec_parse(t, p->y_len, scale, TR_DEC_EXPONENT, out, rounded);
+        if (st < 0) snprintf(text, size, "%.*s", (int)(p->y_len < 60 ? p->y_len : 60), t);
+        return st;
+    case SH_STRING:
+        st = tr_dec_parse(t, p->y_len, scale, TR_DEC_EXPONENT, out, rounded);
+        if (st < 0) snprintf(text, size, "\"%.*s\"", (int)(p->y_len < 60 ? p->y_len : 60), t);
+        return st;
+    default:
+        snprintf(text, size, "%s", p->y_kind == SH_OBJECT ? "an object"
+                                   : p->y_kind == SH_ARRAY ? "an array" : "a boolean");
+        return -100;
     }
-    if (json_is_real(v)) {
-        shortest_text(json_real_value(v), text, size);
-        return tr_dec_parse_str(text, scale, TR_DEC_EXPONENT, out, rounded);
-    }
-    if (json_is_string(v)) {
-        snprintf(text, size, "\"%.60s\"", json_string_value(v));
-        return tr_dec_parse_str(json_string_value(v), scale, TR_DEC_EXPONENT, out, rounded);
-    }
-    snprintf(text, size, "%s", json_is_object(v) ? "an object" : json_is_array(v) ? "an array"
-                                                                                 : "a boolean");
-    return -100;
-}
-
-/* x of a point in ms; -1 when missing or not a plausible epoch value. */
-static int64_t point_x(const json_t *p)
-{
-    int64_t x = jint(p, "x", -1);
-    return x >= 0 && x <= SH_MAX_X_MS ? x : -1;
 }
 
 /* Local wall fields of a wall-clock-as-UTC second count. */
@@ -260,6 +236,15 @@ static int cmp_channel_start(const void *a, const void *b)
     return p->seq < q->seq ? -1 : p->seq > q->seq;
 }
 
+/* qsort unless a[0..n) is already in order (the usual case: SmartHub sends
+ * points in time order, one series after another). */
+static void sort_points(sh_point *a, size_t n, int (*cmp)(const void *, const void *))
+{
+    size_t i = 1;
+    while (i < n && cmp(&a[i - 1], &a[i]) <= 0) i++;
+    if (i < n) qsort(a, n, sizeof *a, cmp);
+}
+
 static int push_point(sh_ctx *x, sh_point **out)
 {
     if (x->n_pts >= TR_SMARTHUB_MAX_POINTS)
@@ -282,17 +267,17 @@ static int push_point(sh_ctx *x, sh_point **out)
 
 /* Parse series s's data[] into points (appended to ctx.pts).  A bad point is
  * a row problem (error, or dropped in lenient mode).  Returns 0 or < 0. */
-static int parse_points(sh_ctx *x, int si, const json_t *data, int scale)
+static int parse_points(sh_ctx *x, int si, const sh_dseries *ds, int scale)
 {
-    size_t i;
-    const json_t *p;
     char text[80];
     int rc = 0;
-    json_array_foreach(data, i, p) {
+    for (size_t k = ds->p0; k < ds->p1; k++) {
+        const sh_dpoint *p = &x->doc.pts[k];
+        size_t i = k - ds->p0;
         sh_point *pt = NULL;
-        int64_t xm = point_x(p), v = 0;
+        int64_t xm = p->x_ms, v = 0;
         int rounded;
-        int st = json_decimal(json_object_get(p, "y"), scale, &v, &rounded, text, sizeof text);
+        int st = point_decimal(x, p, scale, &v, &rounded, text, sizeof text);
         if (xm < 0 || xm % 1000 != 0) {
             if ((rc = PROBLEM(x, "series \"%s\" point %zu has no usable x (expected epoch ms of "
                                  "the interval start, whole seconds)", x->ser[si].name, i)))
@@ -320,35 +305,34 @@ static int parse_points(sh_ctx *x, int si, const json_t *data, int scale)
 
 /* ---- series and meters ----------------------------------------------------------------- */
 
-static const json_t *find_meter(const json_t *meters, const json_t *series)
+static const sh_dmeter *find_meter(const sh_ctx *x, const sh_dentry *e, const sh_dseries *sr)
 {
-    size_t i;
-    const json_t *m;
-    const char *name = jstr(series, "name"), *num = jstr(series, "meterNumber");
-    int64_t chan = jint(series, "channel", -1);
-    json_array_foreach(meters, i, m) {
-        const char *sid = jstr(m, "seriesId");
-        if (name && sid && strcmp(name, sid) == 0) return m;
+    const char *name = dstr(x, sr->name), *num = dstr(x, sr->meter_number);
+    int64_t chan = sr->channel.ok ? sr->channel.v : -1;
+    for (size_t i = e->m0; i < e->m1; i++) {
+        const char *sid = dstr(x, x->doc.met[i].series_id);
+        if (name && sid && strcmp(name, sid) == 0) return &x->doc.met[i];
     }
-    json_array_foreach(meters, i, m) {
-        const char *mn = jstr(m, "meterNumber");
-        if (num && mn && strcmp(num, mn) == 0 && chan >= 0 && jint(m, "channel", -2) == chan)
+    for (size_t i = e->m0; i < e->m1; i++) {
+        const sh_dmeter *m = &x->doc.met[i];
+        const char *mn = dstr(x, m->meter_number);
+        if (num && mn && strcmp(num, mn) == 0 && chan >= 0 && (m->channel.ok ? m->channel.v : -2) == chan)
             return m;
     }
     return NULL;
 }
 
-static int64_t frame_length(const json_t *entry)
+static int64_t frame_length(const sh_ctx *x, const sh_dentry *e)
 {
-    const char *tf = jstr(entry, "timeFrame");
+    const char *tf = dstr(x, e->time_frame);
     if (tf && strcmp(tf, "HOURLY") == 0) return 3600;
     if (tf && strcmp(tf, "DAILY") == 0) return SH_DAY;
     return 0;
 }
 
-static int is_monthly(const json_t *entry)
+static int is_monthly(const sh_ctx *x, const sh_dentry *e)
 {
-    const char *tf = jstr(entry, "timeFrame");
+    const char *tf = dstr(x, e->time_frame);
     return tf && strcmp(tf, "MONTHLY") == 0;
 }
 
@@ -361,14 +345,15 @@ static int usable(const char *s)
 /* The TOU period label of a TIME_OF_USE series: its rateName, else its own
  * meter's (joined by seriesId) rateName or rate, else what follows the last
  * " - " of its name ("1N0000000001 - On Peak").  NULL when there is none. */
-static const char *tou_label(const json_t *series, const json_t *meter, const char *name)
+static const char *tou_label(const sh_ctx *x, const sh_dseries *series, const sh_dmeter *meter,
+                             const char *name)
 {
-    const char *r = jstr(series, "rateName"), *sid = meter ? jstr(meter, "seriesId") : NULL;
+    const char *r = dstr(x, series->rate_name), *sid = meter ? dstr(x, meter->series_id) : NULL;
     const char *tail = NULL;
     if (usable(r)) return r;
     if (sid && strcmp(sid, name) == 0) {
-        if (usable(r = jstr(meter, "rateName"))) return r;
-        if (usable(r = jstr(meter, "rate"))) return r;
+        if (usable(r = dstr(x, meter->rate_name))) return r;
+        if (usable(r = dstr(x, meter->rate))) return r;
     }
     for (const char *d = strstr(name, " - "); d; d = strstr(d + 1, " - ")) tail = d + 3;
     return usable(tail) ? tail : NULL;
@@ -388,10 +373,11 @@ static void rate_key(const char *label, char *key)
 /* The TOU parts of series s (a TIME_OF_USE series): label, its key, and the
  * meter number when the series names none ("<meter> - <period>").  *ok says
  * whether the series is usable (a lenient row problem leaves it 0). */
-static int tou_facts(sh_ctx *x, sh_series *s, const json_t *series, const json_t *meter, int *ok)
+static int tou_facts(sh_ctx *x, sh_series *s, const sh_dseries *series, const sh_dmeter *meter,
+                     int *ok)
 {
     *ok = 0;
-    s->rate = tou_label(series, meter, s->name);
+    s->rate = tou_label(x, series, meter, s->name);
     if (!s->rate)
         return PROBLEM(x, "TIME_OF_USE series \"%s\" names no period (expected rateName, a "
                           "meter with rate, or a name like \"<meter> - On Peak\")", s->name);
@@ -413,16 +399,16 @@ static int tou_facts(sh_ctx *x, sh_series *s, const json_t *series, const json_t
 
 /* Register a series of `entry`; *si gets its index, -1 when skipped.
  * kind is "USAGE", "COST" or "TIME_OF_USE". */
-static int add_series(sh_ctx *x, const json_t *entry, const json_t *series, const char *kind,
-                      int *si)
+static int add_series(sh_ctx *x, const sh_dentry *entry, const sh_dseries *series,
+                      const char *kind, int *si)
 {
-    const json_t *meter = find_meter(json_object_get(entry, "meters"), series);
-    const char *name = jstr(series, "name");
-    const char *unit = meter ? jstr(meter, "unitOfMeasure") : NULL;
+    const sh_dmeter *meter = find_meter(x, entry, series);
+    const char *name = dstr(x, series->name);
+    const char *unit = meter ? dstr(x, meter->unit) : NULL;
     int is_cost = strcmp(kind, "COST") == 0, is_tou = strcmp(kind, "TIME_OF_USE") == 0;
     int rc;
     *si = -1;
-    if (!name || !*name || !json_is_array(json_object_get(series, "data")))
+    if (!name || !*name || series->data_kind != SH_ARRAY)
         return PROBLEM(x, "a %s series has no name or no data array (expected "
                           "{\"name\":..., \"data\":[{\"x\":..., \"y\":...}]})", kind);
     if (!is_cost && unit && strcmp(unit, "KWH") != 0)
@@ -434,12 +420,12 @@ static int add_series(sh_ctx *x, const json_t *entry, const json_t *series, cons
     sh_series *s = &x->ser[x->n_ser];
     memset(s, 0, sizeof *s);
     s->name = name;
-    s->meter = meter && jstr(meter, "meterNumber") ? jstr(meter, "meterNumber")
-               : jstr(series, "meterNumber") ? jstr(series, "meterNumber") : name;
-    s->flow = meter ? jstr(meter, "flowDirection") : NULL;
-    s->xto = json_object_get(entry, "xToOrderedInterval");
-    s->frame_len = frame_length(entry);
-    s->monthly = is_monthly(entry);
+    s->meter = meter && dstr(x, meter->meter_number) ? dstr(x, meter->meter_number)
+               : dstr(x, series->meter_number) ? dstr(x, series->meter_number) : name;
+    s->flow = meter ? dstr(x, meter->flow) : NULL;
+    s->entry = entry;
+    s->frame_len = frame_length(x, entry);
+    s->monthly = is_monthly(x, entry);
     s->is_cost = is_cost;
     s->is_tou = is_tou;
     s->tou = ESPI_NONE;
@@ -455,10 +441,10 @@ static int add_series(sh_ctx *x, const json_t *entry, const json_t *series, cons
         return rc;
     *si = x->n_ser++;
     s->begin = x->n_pts;
-    rc = parse_points(x, *si, json_object_get(series, "data"), is_cost ? SH_SCALE_COST : SH_SCALE_WH);
+    rc = parse_points(x, *si, series, is_cost ? SH_SCALE_COST : SH_SCALE_WH);
     s->end = x->n_pts;
     if (rc == 0 && s->end - s->begin > 1)
-        qsort(x->pts + s->begin, s->end - s->begin, sizeof *x->pts, cmp_x);
+        sort_points(x->pts + s->begin, s->end - s->begin, cmp_x);
     return rc;
 }
 
@@ -530,35 +516,25 @@ static int join_costs(sh_ctx *x)
     return 0;
 }
 
-static void mark_quality(sh_ctx *x, const char *series, const json_t *list, int64_t quality)
+static void mark_quality(sh_ctx *x, const sh_dgroup *g, int64_t quality)
 {
-    size_t i;
-    const json_t *v;
+    const char *series = dstr(x, g->name);
     int u = series ? find_usage_series(x, series) : -1;
-    if (u < 0 || !json_is_array(list)) return;
-    json_array_foreach(list, i, v) {
-        int64_t xm = json_is_object(v) ? point_x(v) : json_is_integer(v) ? json_integer_value(v) : -1;
+    if (u < 0) return;
+    for (size_t i = g->i0; i < g->i1; i++) {
+        int64_t xm = x->doc.qx[i];
         for (size_t k = x->ser[u].begin; k < x->ser[u].end; k++)
             if (x->pts[k].x_ms == xm) x->pts[k].quality = quality;
     }
 }
 
-/* Apply estimatedSeries / editedSeries of one entry (shapes: file comment). */
-static int apply_quality(sh_ctx *x, const json_t *entry, const char *key, int64_t quality)
+/* Apply estimatedSeries / editedSeries (q) of one entry (shapes: file comment). */
+static int apply_quality(sh_ctx *x, const sh_dentry *e, int q, const char *key, int64_t quality)
 {
-    const json_t *q = json_object_get(entry, key), *v;
-    const char *k;
-    size_t i;
-    if (!q || json_is_null(q) || (json_is_object(q) && json_object_size(q) == 0) ||
-        (json_is_array(q) && json_array_size(q) == 0))
-        return 0;
-    if (json_is_object(q)) {
-        json_object_foreach((json_t *)q, k, v) mark_quality(x, k, v, quality);
-        return 0;
-    }
-    if (json_is_array(q)) {
-        json_array_foreach(q, i, v) mark_quality(x, jstr(v, "name"), json_object_get(v, "data"),
-                                                 quality);
+    int kind = e->q_kind[q];
+    if (kind == SH_ABSENT || kind == SH_NULL) return 0;
+    if (kind == SH_OBJECT || kind == SH_ARRAY) {
+        for (size_t g = e->g0[q]; g < e->g1[q]; g++) mark_quality(x, &x->doc.qg[g], quality);
         return 0;
     }
     return WARN(x, "%s has an unknown shape (expected an object keyed by series name); "
@@ -728,21 +704,19 @@ static int channel_for(sh_ctx *x, sh_series *s, int64_t flow, int64_t interval, 
 /* ---- time resolution ------------------------------------------------------------------------ */
 
 /* xToOrderedInterval[x] of point p, or NULL. */
-static const json_t *ordered_interval(const sh_series *s, const sh_point *p)
+static const sh_dxto *ordered_interval(const sh_ctx *x, const sh_series *s, const sh_point *p)
 {
-    char key[24];
-    snprintf(key, sizeof key, "%" PRId64, p->x_ms);
-    return json_object_get(s->xto, key);
+    return sh_doc_xto(&x->doc, s->entry, p->x_ms);
 }
 
 /* Wall length (s) of point p of series s: xToOrderedInterval, else (not for
  * MONTHLY: billing periods differ) timeFrame DAILY, the series' smallest gap,
  * timeFrame HOURLY; 0 when unknown.  SH_OPEN for the open billing period of a
  * MONTHLY answer (its end is far in the future). */
-static int64_t wall_length(const sh_series *s, const sh_point *p)
+static int64_t wall_length(const sh_ctx *x, const sh_series *s, const sh_point *p)
 {
-    const json_t *iv = json_object_get(ordered_interval(s, p), "interval");
-    int64_t a = jint(iv, "start", -1), b = jint(iv, "end", -1);
+    const sh_dxto *iv = ordered_interval(x, s, p);
+    int64_t a = iv ? iv->start : -1, b = iv ? iv->end : -1;
     if (a == p->x_ms && b > a && s->monthly && (b > SH_MAX_X_MS || b - a > SH_OPEN_MS))
         return SH_OPEN;
     if (a == p->x_ms && b > a && b <= SH_MAX_X_MS && (b - a) % 1000 == 0) return (b - a) / 1000;
@@ -756,7 +730,7 @@ static int64_t wall_length(const sh_series *s, const sh_point *p)
 static int64_t series_length(const sh_ctx *x, const sh_series *s)
 {
     for (size_t i = s->begin; i < s->end; i++) {
-        int64_t len = wall_length(s, &x->pts[i]);
+        int64_t len = wall_length(x, s, &x->pts[i]);
         if (len > 0) return len;
     }
     return s->frame_len;
@@ -791,11 +765,11 @@ static int duplicate(sh_ctx *x, const sh_series *s, sh_point *first, sh_point *p
 static int to_utc(sh_ctx *x, const sh_series *s, sh_point *p, int fold, int *ambiguous)
 {
     int f[6], g[6], flags = 0;
-    int64_t wall = p->x_ms / 1000, len = wall_length(s, p), end;
+    int64_t wall = p->x_ms / 1000, len = wall_length(x, s, p), end;
     *ambiguous = 0;
     if (len == SH_OPEN) return 2;
     wall_fields(wall, f);
-    if (tr_tz_local_to_utc(x->o->tz, f[0], f[1], f[2], f[3], f[4], f[5], fold, &p->start, &flags))
+    if (tr_tz_cache_local_to_utc(&x->tzc, f[0], f[1], f[2], f[3], f[4], f[5], fold, &p->start, &flags))
         return eg_errf(x->err, EG_ESOFTWARE, x->name, 0, 0, "local time conversion failed");
     *ambiguous = (flags & TR_TZ_AMBIGUOUS) != 0;
     if (flags & TR_TZ_GAP) return 1;
@@ -812,7 +786,7 @@ static int to_utc(sh_ctx *x, const sh_series *s, sh_point *p, int fold, int *amb
     }
     if (len < 86400) return p->duration = len, 0;
     wall_fields(wall + len, g);
-    if (tr_tz_local_to_utc(x->o->tz, g[0], g[1], g[2], g[3], g[4], g[5], 0, &end, NULL) ||
+    if (tr_tz_cache_local_to_utc(&x->tzc, g[0], g[1], g[2], g[3], g[4], g[5], 0, &end, NULL) ||
         end <= p->start)
         return eg_errf(x->err, EG_ESOFTWARE, x->name, 0, 0, "interval end conversion failed");
     p->duration = end - p->start;
@@ -826,38 +800,39 @@ static int resolve_series(sh_ctx *x, sh_series *s)
     int rc = 0, occ = 0, amb = 0;
     size_t group = s->begin;
     char w[24];
+#define WALL(pt) (wall_text((pt)->x_ms / 1000, w, sizeof w), w) /* for messages only */
     for (size_t i = s->begin; i < s->end && rc == 0; i++) {
         sh_point *p = &x->pts[i];
         if (i > s->begin && p->x_ms == x->pts[i - 1].x_ms) occ++;
         else occ = 0, group = i;
-        wall_text(p->x_ms / 1000, w, sizeof w);
         p->channel = s->channel;
         int fold = occ == 1 && amb ? 1 : 0;
         if (occ >= 1 && !(occ == 1 && amb)) {
             if (x->pts[group].state == SH_DROPPED) p->state = SH_DROPPED; /* nonexistent time */
-            else rc = duplicate(x, s, &x->pts[group], p, w);
+            else rc = duplicate(x, s, &x->pts[group], p, WALL(p));
             continue;
         }
         if ((rc = to_utc(x, s, p, fold, &amb)) < 0) break;
         if (p->state == SH_DROPPED) continue;
         if (rc == 2) {
-            const char *period = jstr(ordered_interval(s, p), "orderedName");
+            const sh_dxto *iv = ordered_interval(x, s, p);
+            const char *period = iv ? dstr(x, iv->ordered_name) : NULL;
             p->state = SH_DROPPED;
             rc = WARN(x, "series \"%s\": the billing period %s%s%sfrom %s is still open (unbilled; "
                          "its end is far in the future): dropped until it is billed", s->name,
-                      period ? "\"" : "", period ? period : "", period ? "\" " : "", w);
+                      period ? "\"" : "", period ? period : "", period ? "\" " : "", WALL(p));
             continue;
         }
         if (rc == 1) {
             p->state = SH_DROPPED;
             rc = tr_report_skip(x->sink, TR_SKIP_NONEXISTENT, 0, x->err,
                                 "series \"%s\": %s does not exist in %s (clocks spring forward); "
-                                "point dropped", s->name, w, tr_tz_name(x->o->tz));
+                                "point dropped", s->name, WALL(p), tr_tz_name(x->o->tz));
             continue;
         }
         if (fold == 1)
             rc = WARN(x, "series \"%s\": %s occurs twice (clocks fall back); the first point "
-                         "is read as daylight time, the second as standard time", s->name, w);
+                         "is read as daylight time, the second as standard time", s->name, WALL(p));
     }
     /* gaps last: a null later replaced by a repeated point with a value is no gap */
     for (size_t i = s->begin; i < s->end && rc == 0; i++) {
@@ -869,6 +844,7 @@ static int resolve_series(sh_ctx *x, sh_series *s)
     }
     return rc;
 }
+#undef WALL
 
 /* Choose the channel of every usage series and resolve its points. */
 static int place_series(sh_ctx *x)
@@ -986,7 +962,7 @@ static int emit_all(sh_ctx *x)
     size_t n = 0;
     for (size_t i = 0; i < x->n_pts; i++)
         if (!x->ser[x->pts[i].series].is_cost && x->pts[i].state == SH_EMIT) x->pts[n++] = x->pts[i];
-    if (n > 1) qsort(x->pts, n, sizeof *x->pts, cmp_channel_start);
+    sort_points(x->pts, n, cmp_channel_start);
     const sh_point *prev = NULL;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const sh_point *p = &x->pts[i];
@@ -1013,16 +989,17 @@ static int emit_all(sh_ctx *x)
 
 /* ---- document ------------------------------------------------------------------------------ */
 
-/* The data object of the answer: unwrap status/data, refuse PENDING & co. */
-static int find_data(sh_ctx *x, const json_t *root, const json_t **data)
+/* The data object of the answer: unwrap status/data, refuse PENDING & co.
+ * *box: 0 when the root itself is the data object, 1 for root.data. */
+static int find_data(sh_ctx *x, int *box)
 {
-    const json_t *st = json_object_get(root, "status");
-    const char *s = json_is_string(st) ? json_string_value(st) : NULL;
-    if (!json_is_object(root))
+    const sh_doc *d = &x->doc;
+    const char *s = d->status_kind == SH_STRING ? dstr(x, d->status) : NULL;
+    if (d->root_kind != SH_OBJECT)
         return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
                        "the answer is a JSON %s (expected an object like {\"status\":\"COMPLETE\","
-                       "\"data\":{...}})", json_is_array(root) ? "array" : "value");
-    if (st && !s)
+                       "\"data\":{...}})", d->root_kind == SH_ARRAY ? "array" : "value");
+    if (d->status_kind != SH_ABSENT && !s)
         return eg_errf(x->err, EG_EDATA, x->name, 0, 0, "status is not a string");
     if (s && strcmp(s, "PENDING") == 0)
         return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
@@ -1032,60 +1009,59 @@ static int find_data(sh_ctx *x, const json_t *root, const json_t **data)
         return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
                        "poll status is %.40s (expected COMPLETE; FAILED/ERROR mean SmartHub refused "
                        "the request -- check screen, dates and account)", s);
-    *data = s || json_is_object(json_object_get(root, "data")) ? json_object_get(root, "data") : root;
-    if (!json_is_object(*data))
+    int wrapped = s || d->data_kind == SH_OBJECT;
+    if (wrapped && d->data_kind != SH_OBJECT)
         return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
                        "status is COMPLETE but there is no data object");
+    *box = wrapped;
     return 0;
 }
 
-static int read_entries(sh_ctx *x, const json_t *list, int cost_pass)
+static int read_entries(sh_ctx *x, const sh_dbox *b, int cost_pass)
 {
-    size_t i, k;
-    const json_t *e, *sr;
     int rc = 0, si;
-    json_array_foreach(list, i, e) {
-        const char *type = jstr(e, "type");
+    size_t i = 0; /* index in the ELECTRIC list */
+    for (size_t n = 0; n < x->doc.n_ent; n++) {
+        const sh_dentry *e = &x->doc.ent[n];
+        if (e->list != b->list) continue;
+        size_t idx = i++;
+        const char *type = dstr(x, e->type);
         int cost = type && strcmp(type, "COST") == 0;
         int usage = type && (strcmp(type, "USAGE") == 0 || strcmp(type, "TIME_OF_USE") == 0);
         if (!cost_pass && !usage && !cost &&
-            (rc = WARN(x, "ELECTRIC entry %zu of type %s ignored (unknown type)", i,
+            (rc = WARN(x, "ELECTRIC entry %zu of type %s ignored (unknown type)", idx,
                        type ? type : "(none)")))
             return rc;
         if ((cost_pass && !cost) || (!cost_pass && !usage)) continue;
-        const json_t *series = json_object_get(e, "series");
-        if (!json_is_array(series)) {
-            if ((rc = PROBLEM(x, "ELECTRIC entry %zu (%s) has no series array", i, type))) return rc;
+        if (e->series_kind != SH_ARRAY) {
+            if ((rc = PROBLEM(x, "ELECTRIC entry %zu (%s) has no series array", idx, type))) return rc;
             continue;
         }
-        json_array_foreach(series, k, sr) {
-            if ((rc = add_series(x, e, sr, type, &si))) return rc;
-        }
-        if (!cost_pass && ((rc = apply_quality(x, e, "editedSeries", ESPI_QUALITY_MANUALLY_EDITED)) ||
-                           (rc = apply_quality(x, e, "estimatedSeries",
-                                               ESPI_QUALITY_ESTIMATED_REFERENCE_DAY))))
+        for (size_t k = e->s0; k < e->s1; k++)
+            if ((rc = add_series(x, e, &x->doc.ser[k], type, &si))) return rc;
+        if (!cost_pass &&
+            ((rc = apply_quality(x, e, SH_Q_EDITED, "editedSeries", ESPI_QUALITY_MANUALLY_EDITED)) ||
+             (rc = apply_quality(x, e, SH_Q_ESTIMATED, "estimatedSeries",
+                                 ESPI_QUALITY_ESTIMATED_REFERENCE_DAY))))
             return rc;
     }
     return 0;
 }
 
-static int translate_doc(sh_ctx *x, const json_t *root)
+static int translate_doc(sh_ctx *x)
 {
-    const json_t *data = NULL, *list, *v;
-    const char *key;
-    int rc;
-    if ((rc = find_data(x, root, &data))) return rc;
-    list = json_object_get(data, "ELECTRIC");
-    if (!json_is_array(list))
+    int rc, box = 0;
+    if ((rc = find_data(x, &box))) return rc;
+    const sh_dbox *b = &x->doc.box[box];
+    if (b->electric_kind != SH_ARRAY)
         return eg_errf(x->err, EG_EDATA, x->name, 0, 0,
                        "no ELECTRIC list in the data object (expected {\"ELECTRIC\":[...]}; only "
                        "electric usage is translated)");
-    json_object_foreach((json_t *)data, key, v) {
-        if (strcmp(key, "ELECTRIC") != 0 && json_is_array(v) &&
-            (rc = WARN(x, "industry %.40s ignored (only ELECTRIC is translated)", key)))
+    for (int i = 0; i < b->n_industries; i++)
+        if ((rc = WARN(x, "industry %.40s ignored (only ELECTRIC is translated)",
+                       dstr(x, b->industries[i]))))
             return rc;
-    }
-    if ((rc = read_entries(x, list, 0)) || (rc = read_entries(x, list, 1))) return rc;
+    if ((rc = read_entries(x, b, 0)) || (rc = read_entries(x, b, 1))) return rc;
     int any = 0;
     for (int i = 0; i < x->n_ser; i++) any |= !x->ser[i].is_cost;
     if (!any)
@@ -1120,31 +1096,39 @@ int tr_smarthub_read_mem(const char *buf, size_t len, const char *name, const tr
                          const tr_sink *sink, eg_err *err)
 {
     sh_ctx *x = NULL;
-    json_t *root = NULL;
-    json_error_t je;
     int rc;
     if (!opts || !opts->tz || !sink || !sink->reading)
         return eg_errf(err, EG_EUSAGE, name, 0, 0, "tr_smarthub_read needs a zone and a reading sink");
     if ((rc = sniff(buf, len, name, err))) goto done;
-    if (!(root = json_loadb(buf, len, 0, &je))) {
-        rc = eg_errf(err, EG_EDATA, name, je.line, je.column,
-                     "not valid JSON: %s (expected a complete SmartHub poll answer)", je.text);
-        goto done;
-    }
     if (!(x = calloc(1, sizeof *x))) {
         rc = eg_errf(err, EG_ENOMEM, name, 0, 0, "out of memory");
         goto done;
     }
+    if ((rc = sh_doc_parse(&x->doc, buf, len, TR_SMARTHUB_MAX_POINTS, name, err))) goto done;
     x->name = name;
     x->o = opts;
     x->sink = sink;
     x->err = err;
-    rc = translate_doc(x, root);
+    tr_tz_cache_init(&x->tzc, opts->tz);
+    rc = translate_doc(x);
 done:
-    if (x) free(x->pts);
+    if (x) {
+        free(x->pts);
+        sh_doc_free(&x->doc);
+    }
     free(x);
-    json_decref(root);
     return rc < 0 ? rc : 0;
+}
+
+/* First buffer size: the file's size + 1 when it is a regular file (one
+ * read, no regrowth), else 64 KiB. */
+static size_t size_hint(FILE *in)
+{
+    struct stat st;
+    if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uintmax_t)st.st_size < TR_SMARTHUB_MAX_BYTES)
+        return (size_t)st.st_size + 1;
+    return 65536;
 }
 
 int tr_smarthub_read_max(FILE *in, size_t max_bytes, const char *name, const tr_options *opts,
@@ -1155,7 +1139,7 @@ int tr_smarthub_read_max(FILE *in, size_t max_bytes, const char *name, const tr_
     int rc = 0;
     for (;;) {
         if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
+            size_t ncap = cap ? cap * 2 : size_hint(in);
             if (ncap > max_bytes + 1) ncap = max_bytes + 1;
             if (ncap <= len) {
                 rc = eg_errf(err, EG_ELIMIT, name, 0, 0,

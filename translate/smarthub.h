@@ -34,7 +34,7 @@
 /* Translate one poll answer read from `in` (borrowed, read to the end, at
  * most TR_SMARTHUB_MAX_BYTES) into sink.  name is used in messages.
  * Returns 0 or a negative EG_E* code with err filled:
- *   EG_EDATA  not JSON (message has jansson's line:column), an HTML page,
+ *   EG_EDATA  not JSON (message has line:column), an HTML page,
  *             status PENDING/FAILED/ERROR, no usage, bad points (strict);
  *   EG_ELIMIT input over the size or point limits;
  *   EG_EIO, EG_ENOMEM, EG_EUSAGE (no zone or sink), or a sink's own code. */

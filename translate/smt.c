@@ -58,6 +58,8 @@ typedef struct smt_ctx {
     smt_cols col;
     smt_chan ch[TR_MAX_CHANNELS];
     int n_ch;
+    tr_tz_cache *tzc;       /* local -> UTC of o->tz, cached (points into this struct) */
+    tr_tz_cache tzc_store;
 } smt_ctx;
 
 /* One parsed row, before time resolution. */
@@ -242,11 +244,11 @@ static int label_candidates(const smt_ctx *x, const smt_row *r, int day_offset, 
 {
     int y = r->y, mo = r->mo, d = r->d, flags;
     if (day_offset) tr_civil_from_days(tr_days_from_civil(y, mo, d) + day_offset, &y, &mo, &d);
-    if (tr_tz_local_to_utc(x->o->tz, y, mo, d, h, m, 0, 0, &out[0], &flags)) return 0;
+    if (tr_tz_cache_local_to_utc(x->tzc, y, mo, d, h, m, 0, 0, &out[0], &flags)) return 0;
     *gap = (flags & TR_TZ_GAP) != 0;
     if (*gap) return 0;
     if (!(flags & TR_TZ_AMBIGUOUS)) return 1;
-    tr_tz_local_to_utc(x->o->tz, y, mo, d, h, m, 0, 1, &out[1], &flags);
+    tr_tz_cache_local_to_utc(x->tzc, y, mo, d, h, m, 0, 1, &out[1], &flags);
     return 2;
 }
 
@@ -397,6 +399,8 @@ int tr_smt_read(FILE *in, const char *name, const tr_options *opts, const tr_sin
     x->o = opts;
     x->sink = sink;
     x->err = err;
+    x->tzc = &x->tzc_store;
+    tr_tz_cache_init(x->tzc, opts->tz);
     if ((rc = tr_csv_init(&x->csv, in, name, err))) goto done;
     if ((rc = read_header(x, &daily))) goto done;
     while ((rc = tr_csv_next(&x->csv, err)) == 1) {

@@ -35,12 +35,12 @@ static int summary_on_channel(void *ctx, const tr_channel *ch, eg_err *err)
     return s->next && s->next->channel ? s->next->channel(s->next->ctx, ch, err) : 0;
 }
 
-static void count_local_day(const tr_summary *s, tr_channel_summary *c, int64_t start)
+static void count_local_day(tr_summary *s, tr_channel_summary *c, int64_t start)
 {
     int y, mo, d;
     int64_t ds, de;
     if (!s->tz) return;
-    tr_tz_local_date(s->tz, start, &y, &mo, &d);
+    tr_tz_cache_local_date(&s->tzc, start, &y, &mo, &d);
     int64_t day = tr_days_from_civil(y, mo, d);
     if (day == c->last_day) return;
     c->last_day = day;
@@ -94,6 +94,7 @@ void tr_summary_init(tr_summary *s, const tr_tz *tz, const tr_sink *next, tr_sin
 {
     memset(s, 0, sizeof *s);
     s->tz = tz;
+    tr_tz_cache_init(&s->tzc, tz);
     s->next = next;
     sink->ctx = s;
     sink->channel = summary_on_channel;

@@ -171,6 +171,7 @@ typedef struct tr_summary {
     int64_t bills;                 /* billing periods passed through */
     int64_t bill_consumption;      /* exact sum of their consumption (Wh) */
     int64_t bill_total;            /* exact sum of their totals (hundred-thousandths) */
+    tr_tz_cache tzc;               /* internal: local dates of tz */
 } tr_summary;
 
 /* Set up s to count what passes to `next` (NULL: count only) and fill *sink

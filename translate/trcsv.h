@@ -33,7 +33,7 @@ typedef struct tr_csv {
     struct csv_parser parser;
     FILE *in;                      /* borrowed */
     char name[EG_ERR_FILE_MAX];    /* for messages */
-    unsigned char buf[4096];
+    unsigned char buf[65536];      /* large reads: one syscall per 64 KiB */
     size_t buf_len, buf_pos;
     int started, eof, bom_checked;
     long line;                     /* line of the next byte */

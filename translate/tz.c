@@ -372,6 +372,100 @@ int tr_tz_local_to_utc(const tr_tz *z, int y, int mo, int d, int h, int mi, int 
     return 0;
 }
 
+/* ---- cache ------------------------------------------------------------------ */
+
+#define TZ_FOREVER (INT64_MAX / 4)
+
+/* The type in force at t and the UTC span [*from, *to) around t in which it
+ * stays in force (+-TZ_FOREVER when unbounded). */
+static tz_type span_at(const tr_tz *z, int64_t t, int64_t *from, int64_t *to)
+{
+    size_t n = z->n_trans;
+    *from = -TZ_FOREVER;
+    *to = TZ_FOREVER;
+    if (n > 0 && t < z->trans[0]) {
+        *to = z->trans[0];
+        return z->types[0];
+    }
+    if (n == 0 || (t >= z->trans[n - 1] && z->has_footer)) {
+        if (n > 0) *from = z->trans[n - 1];
+        if (!z->has_footer) return z->types[0];
+        const tz_posix *tp = &z->posix;
+        if (tp->has_dst) { /* the rule's changes in the years around t */
+            int y, mo, d;
+            tr_civil_from_days(floor_div(t + tp->std_off, 86400), &y, &mo, &d);
+            for (int k = y - 1; k <= y + 1; k++) {
+                int64_t c[2] = {rule_utc(&tp->start, k, tp->std_off),
+                                rule_utc(&tp->end, k, tp->dst_off)};
+                for (int i = 0; i < 2; i++) {
+                    if (c[i] <= t && c[i] > *from) *from = c[i];
+                    if (c[i] > t && c[i] < *to) *to = c[i];
+                }
+            }
+        }
+        return posix_type_at(tp, t);
+    }
+    size_t lo = 0, hi = n; /* last i with trans[i] <= t */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (z->trans[mid] <= t) lo = mid;
+        else hi = mid;
+    }
+    *from = z->trans[lo];
+    if (lo + 1 < n) *to = z->trans[lo + 1];
+    return z->types[z->trans_type[lo]];
+}
+
+void tr_tz_cache_init(tr_tz_cache *c, const tr_tz *z)
+{
+    c->z = z;
+    c->from = 1;
+    c->to = 0;
+    c->utoff = 0;
+}
+
+static void cache_fill(tr_tz_cache *c, int64_t t)
+{
+    int64_t from, to;
+    tz_type ty = span_at(c->z, t, &from, &to);
+    /* belt and braces: the ends of the span must agree with type_at */
+    tz_type a = type_at(c->z, from > -TZ_FOREVER ? from : t);
+    tz_type b = type_at(c->z, to < TZ_FOREVER ? to - 1 : t);
+    if (a.utoff != ty.utoff || b.utoff != ty.utoff) from = t, to = t + 1;
+    c->from = from;
+    c->to = to;
+    c->utoff = ty.utoff;
+}
+
+int32_t tr_tz_cache_offset(tr_tz_cache *c, int64_t utc)
+{
+    if (!(utc >= c->from && utc < c->to)) cache_fill(c, utc);
+    return c->utoff;
+}
+
+void tr_tz_cache_local_date(tr_tz_cache *c, int64_t utc, int *y, int *mo, int *d)
+{
+    tr_civil_from_days(floor_div(utc + tr_tz_cache_offset(c, utc), 86400), y, mo, d);
+}
+
+int tr_tz_cache_local_to_utc(tr_tz_cache *c, int y, int mo, int d, int h, int mi, int s, int fold,
+                             int64_t *utc, int *flags)
+{
+    if (!fields_valid(y, mo, d, h, mi, s)) {
+        if (flags) *flags = 0;
+        return EG_EUSAGE;
+    }
+    int64_t t = tr_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - c->utoff;
+    if (c->from < c->to && t >= c->from + TR_TZ_CACHE_MARGIN && t < c->to - TR_TZ_CACHE_MARGIN) {
+        if (flags) *flags = 0;
+        *utc = t;
+        return 0;
+    }
+    int rc = tr_tz_local_to_utc(c->z, y, mo, d, h, mi, s, fold, utc, flags);
+    if (rc == 0) cache_fill(c, *utc);
+    return rc;
+}
+
 /* First instant of a local day: local midnight (first occurrence), or, when
  * midnight falls in a gap, the transition that ends the gap. */
 static int day_start(const tr_tz *z, int y, int mo, int d, int64_t *out)

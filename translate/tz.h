@@ -85,6 +85,35 @@ void tr_tz_local_date(const tr_tz *z, int64_t utc, int *y, int *mo, int *d);
  * day.  end may be NULL.  Returns 0 or EG_EUSAGE for an invalid date. */
 int tr_tz_day_bounds(const tr_tz *z, int y, int mo, int d, int64_t *start, int64_t *end);
 
+/* ---- per-caller cache ------------------------------------------------------
+ *
+ * Translators convert every reading's time, and the answer almost never
+ * changes between neighbouring readings.  A tr_tz_cache (caller-owned, so a
+ * tr_tz stays immutable and shareable) remembers the span of UTC time around
+ * the last answer in which the zone's offset is constant; a conversion that
+ * falls inside it is one addition.  Local -> UTC takes the shortcut only when
+ * the wall time lies more than TR_TZ_CACHE_MARGIN inside the span (no offset
+ * change is that large, so the time is then neither in a gap nor ambiguous);
+ * anything else goes the full way (tr_tz_local_to_utc) and refills the
+ * cache.  Results are identical to the uncached functions. */
+
+typedef struct tr_tz_cache {
+    const tr_tz *z;
+    int64_t from, to;   /* UTC [from, to) where utoff holds; empty when from >= to */
+    int32_t utoff;
+} tr_tz_cache;
+
+#define TR_TZ_CACHE_MARGIN (3 * 86400)
+
+/* An empty cache for zone z (borrowed; may be NULL, then do not use the cache). */
+void tr_tz_cache_init(tr_tz_cache *c, const tr_tz *z);
+
+/* tr_tz_utc_offset(), tr_tz_local_date() and tr_tz_local_to_utc() through c. */
+int32_t tr_tz_cache_offset(tr_tz_cache *c, int64_t utc);
+void tr_tz_cache_local_date(tr_tz_cache *c, int64_t utc, int *y, int *mo, int *d);
+int tr_tz_cache_local_to_utc(tr_tz_cache *c, int y, int mo, int d, int h, int mi, int s, int fold,
+                             int64_t *utc, int *flags);
+
 /* ESPI LocalTimeParameters for `year`: tzOffset (standard offset), dstOffset
  * and DstRuleType start/end rules.  Rules come from the POSIX footer when it
  * governs that year ("M3.2.0" -> operator "second Sunday"), otherwise from

@@ -795,6 +795,39 @@ static void test_smarthub_values_exact_or_rounded_and_flagged(void **state)
     assert_int_equal(f->k->r[4].flags, 0);
 }
 
+/* The answer is read as a stream (smarthub_doc.c): nothing may depend on key
+ * order -- a series' name after its data, the entry's type after its series,
+ * the meters last -- and a repeated key keeps its last value. */
+static void test_smarthub_key_order_and_repeated_keys_do_not_matter(void **state)
+{
+    fixture *f = *state;
+    jbuf *b = &f->b;
+    long long x0 = wall_ms(2024, 1, 8, 0, 0), x1 = wall_ms(2024, 1, 8, 1, 0);
+    b->n = 0;
+    jadd(b, "{\"data\":{\"ELECTRIC\":[{\"series\":[{\"data\":[{\"y\":\"0.5\\u0030\",\"x\":%lld},"
+            "{\"y\":1.25,\"x\":%lld}],\"name\":\"ignored\",\"name\":\"M1\"}],\"type\":\"COST\","
+            "\"type\":\"USAGE\",\"timeFrame\":\"HOURLY\",\"xToOrderedInterval\":{\"%lld\":"
+            "{\"interval\":{\"end\":%lld,\"start\":%lld}},\"%lld\":{\"interval\":{\"start\":%lld,"
+            "\"end\":%lld}}},\"meters\":[{\"flowDirection\":\"FORWARD\",\"seriesId\":\"M1\","
+            "\"meterNumber\":\"M\\u00e91\"}]}]},\"status\":\"COMPLETE\"}",
+         x0, x1, x0, x0 + 60000, x0, x0, x0, x0 + 900000);
+    assert_int_equal(run_text(f, b->s), 0);
+    assert_int_equal(f->k->n_ch, 1);
+    assert_string_equal(f->k->ch[0].key, "smarthub:M\xc3\xa9" "1:forward");
+    assert_int_equal(f->k->n, 2);
+    assert_int_equal(f->k->r[0].value, 500);         /* "0.5\u0030" = "0.50", escapes decoded */
+    assert_int_equal(f->k->r[0].duration, 900);      /* the last of the repeated x keys */
+    assert_int_equal(f->k->r[1].value, 1250);
+    assert_int_equal(f->k->r[1].duration, 3600);     /* smallest gap */
+    /* a kept string that is not UTF-8 is refused with a position */
+    b->n = 0;
+    jadd(b, "{\"ELECTRIC\":[{\"type\":\"USAGE\",\"series\":[{\"name\":\"M\xff\",\"data\":[]}]}]}");
+    assert_int_equal(run_text(f, b->s), EG_EDATA);
+    assert_non_null(strstr(f->err.msg, "not valid UTF-8"));
+    assert_int_equal(f->err.line, 1);
+    assert_true(f->err.col > 40);
+}
+
 static void test_smarthub_bad_y_is_an_error_or_a_skip(void **state)
 {
     fixture *f = *state;
@@ -927,6 +960,7 @@ int main(void)
         T(test_smarthub_multi_meter_joins_by_name_and_exports_absolute),
         T(test_smarthub_pending_answer_is_an_error),
         T(test_smarthub_truncated_json_reports_line_and_column),
+        T(test_smarthub_key_order_and_repeated_keys_do_not_matter),
         T(test_smarthub_failed_error_html_and_gwt_are_named),
         T(test_smarthub_bare_data_object_is_accepted),
         T(test_smarthub_unknown_types_are_noted_empty_time_of_use_is_not),

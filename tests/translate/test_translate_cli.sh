@@ -241,4 +241,60 @@ expect_rc "--from unknown exits 64" 64
 run "$ESPIGATE" translate --tz Not/AZone "$spring"
 expect_rc "--tz unknown exits 64" 64
 
+# ---- batch mode (-O DIR) -------------------------------------------------------------
+# one feed per INPUT file (extension replaced) and per INPUT directory (all its
+# files, one feed named after it); byte-identical to the single-feed runs
+sh=$ESPIGATE_SRC/samples/smarthub
+mkdir -p "$TMP/batch" "$TMP/meterA"
+cp "$fall" "$TMP/meterA/"; cp "$spring" "$TMP/meterA/"; touch "$TMP/meterA/.hidden"
+run "$ESPIGATE" translate --quiet -O "$TMP/batch" "$spring" "$fall" "$TMP/meterA/"
+expect_rc "-O: two files and a directory" 0
+for f in "$spring" "$fall"; do
+    name=$(basename "$f" .csv)
+    cmp -s "$TMP/batch/$name.xml" "$samples/$name.expected.xml" && ok "-O: $name.xml equals its golden" ||
+        not_ok "-O: $name.xml equals its golden" "$(ls "$TMP/batch")"
+done
+run "$ESPIGATE" translate --quiet -o "$TMP/both.xml" "$spring" "$fall"
+cmp -s "$TMP/batch/meterA.xml" "$TMP/both.xml" && ok "-O: a directory gives the feed of all its files" ||
+    not_ok "-O: a directory gives the feed of all its files"
+[ "$(ls -A "$TMP/batch" | wc -l)" -eq 3 ] && ok "-O: three feeds, no temporary files left" ||
+    not_ok "-O: three feeds, no temporary files left" "$(ls -A "$TMP/batch")"
+run "$ESPIGATE" translate --quiet --summary --format json -O "$TMP/batch" "$spring" "$TMP/meterA"
+expect_rc "-O --summary --format json" 0
+printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert len(d) == 2 and d[0]["output"].endswith("_spring_dst.xml") and d[1]["output"].endswith("meterA.xml"), d
+assert d[1]["totals"]["readings_in"] == d[1]["totals"]["readings_out"] > d[0]["totals"]["readings_out"]
+' && ok "-O --summary json: one report per feed" || not_ok "-O --summary json: one report per feed" "$OUT"
+printf 'ESIID,USAGE_DATE,REVISION_DATE,USAGE_START_TIME,USAGE_END_TIME,USAGE_KWH,ESTIMATED_ACTUAL,CONSUMPTION_SURPLUSGENERATION\n1,13/45/2023,x,00:00,00:15,1,A,Consumption\n' >"$TMP/bad.csv"
+rm -f "$TMP/batch"/*
+run "$ESPIGATE" translate --quiet -O "$TMP/batch" "$TMP/bad.csv" "$spring"
+expect_rc "-O: a bad input fails with its status (65)" 65
+expect_match "-O: the error names the bad file and line" "$ERR" 'bad\.csv:2'
+[ -f "$TMP/batch/$(basename "$spring" .csv).xml" ] && [ ! -e "$TMP/batch/bad.xml" ] &&
+    [ "$(ls -A "$TMP/batch" | wc -l)" -eq 1 ] && ok "-O: the good feed is written, nothing of the bad one" ||
+    not_ok "-O: the good feed is written, nothing of the bad one" "$(ls -A "$TMP/batch")"
+cp "$spring" "$TMP/meterA.csv"
+run "$ESPIGATE" translate -O "$TMP/batch" "$TMP/meterA" "$TMP/meterA.csv"
+expect_rc "-O: two INPUTs with one output name: usage error" 64
+run "$ESPIGATE" translate -O "$TMP/batch" -o "$TMP/x.xml" "$spring"
+expect_rc "-O with -o: usage error" 64
+run "$ESPIGATE" translate -O "$TMP/nodir" "$spring"
+expect_rc "-O to a missing directory: usage error" 64
+mkdir -p "$TMP/empty"
+run "$ESPIGATE" translate -O "$TMP/batch" "$TMP/empty"
+expect_rc "-O: an empty directory INPUT exits 66" 66
+run "$ESPIGATE" translate -O "$TMP/batch" - <"$spring"
+expect_rc "-O: standard input is refused" 64
+
+# more feeds than one commit round (16): every one complete, no temporary file left
+mkdir -p "$TMP/many" "$TMP/many-out"
+for i in $(seq 1 18); do cp "$spring" "$TMP/many/m$i.csv"; done
+run "$ESPIGATE" translate --quiet -O "$TMP/many-out" "$TMP/many"/*.csv
+expect_rc "-O: 18 feeds" 0
+same=0; for i in $(seq 1 18); do cmp -s "$TMP/many-out/m$i.xml" "$samples/$(basename "$spring" .csv).expected.xml" && same=$((same + 1)); done
+[ "$same" -eq 18 ] && [ "$(ls -A "$TMP/many-out" | wc -l)" -eq 18 ] && ok "-O: 18 feeds complete (two commit rounds)" ||
+    not_ok "-O: 18 feeds complete (two commit rounds)" "$same equal; $(ls -A "$TMP/many-out" | head -3)"
+
 finish

@@ -331,6 +331,48 @@ static void test_tz_v1_only_file_loads(void **state)
     free(buf);
 }
 
+/* The cache gives exactly the uncached answers: every 15 minutes (local ->
+ * UTC with both folds, UTC -> local date and offset) over years with DST
+ * changes, in zones with footers, southern rules, 30-minute DST, a skipped
+ * day and no DST at all. */
+static void test_tz_cache_agrees_with_uncached(void **state)
+{
+    static const char *const zones[] = {"America/Chicago", "Australia/Sydney",
+                                        "Australia/Lord_Howe", "Pacific/Apia", "Asia/Kolkata",
+                                        "UTC", "Europe/London", "America/Havana"};
+    static const int years[] = {1995, 2011, 2023, 2040};
+    (void)state;
+    for (size_t zi = 0; zi < sizeof zones / sizeof zones[0]; zi++) {
+        tr_tz *z = load(zones[zi]);
+        for (size_t yi = 0; yi < sizeof years / sizeof years[0]; yi++) {
+            tr_tz_cache c;
+            tr_tz_cache_init(&c, z);
+            int64_t day0 = tr_days_from_civil(years[yi], 1, 1);
+            for (int64_t q = 0; q < 366 * 96; q++) {
+                int64_t local = day0 * 86400 + q * 900;
+                int y, mo, d, fa, fb;
+                tr_civil_from_days(local / 86400, &y, &mo, &d);
+                int h = (int)(local % 86400 / 3600), mi = (int)(local % 3600 / 60);
+                for (int fold = 0; fold <= 1; fold++) {
+                    int64_t a = 0, b = 0;
+                    assert_int_equal(tr_tz_local_to_utc(z, y, mo, d, h, mi, 0, fold, &a, &fa), 0);
+                    assert_int_equal(tr_tz_cache_local_to_utc(&c, y, mo, d, h, mi, 0, fold, &b, &fb), 0);
+                    if (a != b || fa != fb) fail_msg("%s %04d-%02d-%02d %02d:%02d fold %d: %lld/%d vs "
+                                                     "cached %lld/%d", zones[zi], y, mo, d, h, mi, fold,
+                                                     (long long)a, fa, (long long)b, fb);
+                }
+                int64_t t = local - 12 * 3600; /* as UTC, shifted so both halves are seen */
+                int y1, m1, d1, y2, m2, d2;
+                tr_tz_local_date(z, t, &y1, &m1, &d1);
+                tr_tz_cache_local_date(&c, t, &y2, &m2, &d2);
+                assert_int_equal(y1 * 10000 + m1 * 100 + d1, y2 * 10000 + m2 * 100 + d2);
+                assert_int_equal(tr_tz_utc_offset(z, t), tr_tz_cache_offset(&c, t));
+            }
+        }
+        tr_tz_free(z);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_tz_bad_names_and_fields_are_refused),
         cmocka_unit_test(test_tz_malformed_tzif_is_a_data_error),
         cmocka_unit_test(test_tz_v1_only_file_loads),
+        cmocka_unit_test(test_tz_cache_agrees_with_uncached),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
