@@ -33,13 +33,21 @@
  * starts its writeback (sync_file_range) and waits, complete but under its
  * temporary name, until BATCH_COMMIT_EVERY feeds are done (or the run ends);
  * then all are fsync'd and renamed.  An fsync per feed right away would make
- * the disk the pace of a run of many small feeds. */
+ * the disk the pace of a run of many small feeds.
+ *
+ * -j N runs N feeds at a time on N threads (feeds are independent: each has
+ * its own run, zone, emitter, writer and commit group; translate/ keeps no
+ * global state).  Feeds are taken in input order; summaries are collected
+ * per feed and printed in input order whatever order the feeds finish in,
+ * so the JSON array is the same for any N; what goes to stderr (detection
+ * lines, errors) is printed as it happens, one whole line at a time. */
 #define _GNU_SOURCE /* sync_file_range */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +69,7 @@
 #define BATCH_COMMIT_EVERY 16 /* -O: finished feeds waiting for one fsync + rename round */
 #define BATCH_FILE_BUF (1u << 20)
 #define TRANSLATE_SPOOL_MEMORY ((size_t)8 * 1024 * 1024) /* pass-1 events beyond go to a file */
+#define BATCH_MAX_JOBS 64
 #define EXIT_UNAVAILABLE 69 /* sysexits EX_UNAVAILABLE: format known, translator not written */
 
 static const char translate_help[] =
@@ -101,6 +110,9 @@ static const char translate_help[] =
     "                      before it appears under its name; they appear 16 at a time.\n"
     "                      --summary prints one report per feed (with --format json a\n"
     "                      JSON array of them)\n"
+    "  -j, --jobs N        with -O: translate N feeds at a time (1 to 64, default 1);\n"
+    "                      use the number of cores (nproc) for a large batch. Output\n"
+    "                      is the same for any N\n"
     "  -q, --quiet         do not say what was detected (stderr)\n"
     "  -h, --help          this help\n"
     "\n"
@@ -113,7 +125,8 @@ static const char translate_help[] =
     "Examples:\n"
     "  espigate translate -o feed.xml IntervalData.csv\n"
     "  espigate translate --summary --format json -o feed.xml spring.csv fall.csv\n"
-    "  espigate translate -O feeds/ IntervalData_*.csv meter1/ meter2/\n";
+    "  espigate translate -O feeds/ IntervalData_*.csv meter1/ meter2/\n"
+    "  espigate translate -O feeds/ -j \"$(nproc)\" --quiet meters/*/\n";
 
 typedef struct topts {
     const tr_format_info *from;     /* NULL = auto */
@@ -121,6 +134,7 @@ typedef struct topts {
     const char *out_dir;            /* -O: batch mode */
     int64_t updated;
     int lenient, summary, quiet;
+    int jobs;                       /* -j: feeds at a time in batch mode */
     cli_format format;
 } topts;
 
@@ -578,13 +592,13 @@ static int parse_options(int argc, char **argv, topts *o, int *done)
         {"updated", required_argument, NULL, 'U'}, {"lenient", no_argument, NULL, 'l'},
         {"summary", no_argument, NULL, 's'},      {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
-        {"output-dir", required_argument, NULL, 'O'},
+        {"output-dir", required_argument, NULL, 'O'}, {"jobs", required_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int c, fmt;
     *done = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:O:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:O:j:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'F':
             if (strcmp(optarg, "auto") == 0) o->from = NULL;
@@ -610,6 +624,15 @@ static int parse_options(int argc, char **argv, topts *o, int *done)
             break;
         case 'o': o->out = optarg; break;
         case 'O': o->out_dir = optarg; break;
+        case 'j': {
+            char *end;
+            long j = strtol(optarg, &end, 10);
+            if (!*optarg || *end || j < 1 || j > BATCH_MAX_JOBS)
+                return cli_usage_error("translate", "--jobs wants a number from 1 to %d, not '%s'",
+                                       BATCH_MAX_JOBS, optarg);
+            o->jobs = (int)j;
+            break;
+        }
         case 'q': o->quiet = 1; break;
         case 'h': fputs(translate_help, stdout); *done = 1; return EG_EXIT_OK;
         case ':': return cli_usage_error("translate", "%s needs a value", argv[optind - 1]);
@@ -620,6 +643,9 @@ static int parse_options(int argc, char **argv, topts *o, int *done)
     if (o->out_dir && strcmp(o->out, "-") != 0)
         return cli_usage_error("translate", "-o and -O exclude each other (one feed, or one feed "
                                "per INPUT)");
+    if (!o->out_dir && o->jobs > 1)
+        return cli_usage_error("translate", "--jobs needs -O DIR (one feed is written by one "
+                               "thread)");
     if (!o->out_dir && argc - optind > TRANSLATE_MAX_INPUTS)
         return cli_usage_error("translate", "at most %d INPUTs per feed", TRANSLATE_MAX_INPUTS);
     return 0;
@@ -645,9 +671,10 @@ static void release(run *r)
     free(r->in);
 }
 
-/* One feed from paths[0..n) to out (o->out is ignored).  Returns the exit status. */
+/* One feed from paths[0..n) to out (o->out is ignored); a --summary goes to
+ * sum_out, or by the single-feed rule when NULL.  Returns the exit status. */
 static int run_feed(const topts *o, const char *tzdir, const char *const *paths, int n,
-                    const char *out, batch_out *batch)
+                    const char *out, batch_out *batch, FILE *sum_out)
 {
     run r;
     unsigned char *head = NULL;
@@ -681,7 +708,7 @@ static int run_feed(const topts *o, const char *tzdir, const char *const *paths,
     if ((rc = write_all(&r))) { status = report(&r); goto done; }
     status = EG_EXIT_OK;
     if (r.o.summary) {
-        FILE *f = strcmp(r.o.out, "-") == 0 ? stderr : stdout;
+        FILE *f = sum_out ? sum_out : strcmp(r.o.out, "-") == 0 ? stderr : stdout;
         if (r.o.format == CLI_FMT_JSON) summary_json(&r, f);
         else summary_text(&r, f);
     }
@@ -698,7 +725,22 @@ typedef struct feed_job {
     char out[4096];                 /* DIR/<name>.xml */
     char **files;                   /* a directory's files (owned), else NULL */
     int n_files;
+    int rc, done;                   /* exit status once done */
+    char *summary;                  /* --summary text, printed in input order */
+    size_t summary_len;
 } feed_job;
+
+/* The feeds of a batch and the threads working through them. */
+typedef struct batch_run {
+    const topts *o;
+    const char *tzdir;
+    feed_job *jobs;
+    int n;
+    pthread_mutex_t mu;             /* guards the fields below and stdout */
+    int next;                       /* next feed to take */
+    int next_print;                 /* next feed whose summary is due on stdout */
+    int commit_fail;                /* first fsync/rename failure's status */
+} batch_run;
 
 static int by_name(const void *a, const void *b)
 {
@@ -768,12 +810,69 @@ static int feed_path(const char *dir, const char *p, int is_dir, char *out, size
     return 0;
 }
 
+/* Print, in input order, the summaries of the feeds finished so far (b->mu held). */
+static void print_ready(batch_run *b)
+{
+    const topts *o = b->o;
+    while (b->next_print < b->n && b->jobs[b->next_print].done) {
+        feed_job *j = &b->jobs[b->next_print];
+        if (o->summary && o->format == CLI_FMT_JSON && b->next_print) fputs(",\n", stdout);
+        if (j->summary && !j->rc) fwrite(j->summary, 1, j->summary_len, stdout);
+        else if (o->summary && o->format == CLI_FMT_JSON) fputs("null\n", stdout);
+        free(j->summary);
+        j->summary = NULL;
+        b->next_print++;
+    }
+    fflush(stdout);
+}
+
+/* One thread: take the next feed until none is left; commit its own group. */
+static void *batch_worker(void *arg)
+{
+    batch_run *b = arg;
+    batch_out bo;
+    bo.n = 0;
+    for (;;) {
+        pthread_mutex_lock(&b->mu);
+        int i = b->next < b->n ? b->next++ : -1;
+        pthread_mutex_unlock(&b->mu);
+        if (i < 0) break;
+        feed_job *j = &b->jobs[i];
+        char *sum = NULL;
+        size_t sum_len = 0;
+        FILE *m = b->o->summary ? open_memstream(&sum, &sum_len) : NULL;
+        const char *one[1] = {j->input};
+        int rc;
+        if (b->o->summary && !m) {
+            fputs("espigate: out of memory\n", stderr);
+            rc = EG_EXIT_OSERR;
+        } else {
+            rc = j->files ? run_feed(b->o, b->tzdir, (const char *const *)j->files, j->n_files,
+                                     j->out, &bo, m)
+                          : run_feed(b->o, b->tzdir, one, 1, j->out, &bo, m);
+        }
+        if (m) fclose(m);
+        int crc = bo.n == BATCH_COMMIT_EVERY ? batch_commit(&bo) : 0;
+        pthread_mutex_lock(&b->mu);
+        j->rc = rc;
+        j->summary = sum;
+        j->summary_len = sum_len;
+        j->done = 1;
+        if (crc && !b->commit_fail) b->commit_fail = crc;
+        print_ready(b);
+        pthread_mutex_unlock(&b->mu);
+    }
+    int crc = batch_commit(&bo);
+    pthread_mutex_lock(&b->mu);
+    if (crc && !b->commit_fail) b->commit_fail = crc;
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
 static int run_batch(const topts *o, const char *tzdir, char **inputs, int n)
 {
     feed_job *jobs = calloc((size_t)n, sizeof *jobs);
-    batch_out bo;
-    bo.n = 0;
-    int status = 0, first_fail = 0;
+    int status = 0;
     struct stat st;
     if (!jobs) { fputs("espigate: out of memory\n", stderr); return EG_EXIT_OSERR; }
     if (stat(o->out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -804,20 +903,23 @@ static int run_batch(const topts *o, const char *tzdir, char **inputs, int n)
     }
     if (status) goto done;
     if (o->summary && o->format == CLI_FMT_JSON) fputs("[\n", stdout);
-    for (int i = 0; i < n; i++) {
-        feed_job *j = &jobs[i];
-        if (o->summary && o->format == CLI_FMT_JSON && i) fputs(",\n", stdout);
-        const char *one[1] = {j->input};
-        int rc = j->files ? run_feed(o, tzdir, (const char *const *)j->files, j->n_files, j->out,
-                                     &bo)
-                          : run_feed(o, tzdir, one, 1, j->out, &bo);
-        if (o->summary && o->format == CLI_FMT_JSON && rc) fputs("null\n", stdout);
-        if (rc && !first_fail) first_fail = rc;
-        if (bo.n == BATCH_COMMIT_EVERY && (rc = batch_commit(&bo)) && !first_fail) first_fail = rc;
+    batch_run b = {o, tzdir, jobs, n, PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
+    int nthreads = o->jobs > n ? n : o->jobs > 1 ? o->jobs : 1, started = 0;
+    pthread_t tid[BATCH_MAX_JOBS];
+    for (int t = 1; t < nthreads; t++) { /* the calling thread is worker 0 */
+        if (pthread_create(&tid[started], NULL, batch_worker, &b) != 0) {
+            fprintf(stderr, "espigate: translate: could not start thread %d of %d (%s); going on "
+                            "with %d\n", t + 1, nthreads, strerror(errno), started + 1);
+            break;
+        }
+        started++;
     }
-    if ((status = batch_commit(&bo)) && !first_fail) first_fail = status;
+    batch_worker(&b);
+    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    pthread_mutex_destroy(&b.mu);
     if (o->summary && o->format == CLI_FMT_JSON) fputs("]\n", stdout);
-    status = first_fail;
+    for (int i = 0; i < n && !status; i++) status = jobs[i].rc; /* the first failure's */
+    if (!status) status = b.commit_fail;
 done:
     for (int i = 0; i < n; i++) {
         for (int k = 0; k < jobs[i].n_files; k++) free(jobs[i].files[k]);
@@ -839,5 +941,6 @@ int cmd_translate(int argc, char **argv)
     const char *tzdir = getenv("TZDIR");
     if (tzdir && !*tzdir) tzdir = NULL;
     if (o.out_dir) return run_batch(&o, tzdir, argv + optind, argc - optind);
-    return run_feed(&o, tzdir, (const char *const *)(argv + optind), argc - optind, o.out, NULL);
+    return run_feed(&o, tzdir, (const char *const *)(argv + optind), argc - optind, o.out, NULL,
+                    NULL);
 }

@@ -297,4 +297,32 @@ same=0; for i in $(seq 1 18); do cmp -s "$TMP/many-out/m$i.xml" "$samples/$(base
 [ "$same" -eq 18 ] && [ "$(ls -A "$TMP/many-out" | wc -l)" -eq 18 ] && ok "-O: 18 feeds complete (two commit rounds)" ||
     not_ok "-O: 18 feeds complete (two commit rounds)" "$same equal; $(ls -A "$TMP/many-out" | head -3)"
 
+# -j: feeds on several threads give the same files and the same summaries, in input order
+run "$ESPIGATE" translate --quiet --summary --format json -O "$TMP/many-out" "$TMP/many"/*.csv "$TMP/meterA"
+expect_rc "-O -j 1 with summaries" 0
+SUM1=$OUT
+mkdir -p "$TMP/many-j"
+run "$ESPIGATE" translate --quiet --summary --format json -O "$TMP/many-j" -j 4 "$TMP/many"/*.csv "$TMP/meterA"
+expect_rc "-O -j 4: 19 feeds on 4 threads" 0
+same=0; for f in "$TMP/many-out"/*.xml; do cmp -s "$f" "$TMP/many-j/$(basename "$f")" && same=$((same + 1)); done
+[ "$same" -eq 19 ] && [ "$(ls -A "$TMP/many-j" | wc -l)" -eq 19 ] && ok "-j 4: the same 19 feeds as -j 1" ||
+    not_ok "-j 4: the same 19 feeds as -j 1" "$same equal; $(ls -A "$TMP/many-j" | head -3)"
+[ "$(printf '%s' "$OUT" | sed "s#$TMP/many-j#D#")" = "$(printf '%s' "$SUM1" | sed "s#$TMP/many-out#D#")" ] &&
+    ok "-j 4: the summary array is the same, in input order" ||
+    not_ok "-j 4: the summary array is the same, in input order" "$(printf '%s' "$OUT" | head -5)"
+rm -f "$TMP/many-j"/*
+run "$ESPIGATE" translate --quiet --summary --format json -O "$TMP/many-j" -j 3 "$TMP/many"/m1.csv "$TMP/bad.csv" "$TMP/many"/m2.csv
+expect_rc "-j 3: a bad input among good ones fails with its status (65)" 65
+printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert len(d) == 3 and d[1] is None and d[0]["output"].endswith("m1.xml") and d[2]["output"].endswith("m2.xml"), d
+' && [ "$(ls -A "$TMP/many-j" | wc -l)" -eq 2 ] && ok "-j 3: null for the bad feed, the two good ones written" ||
+    not_ok "-j 3: null for the bad feed, the two good ones written" "$OUT $(ls -A "$TMP/many-j")"
+run "$ESPIGATE" translate -j 2 -o "$TMP/x.xml" "$spring"
+expect_rc "--jobs without -O: usage error" 64
+run "$ESPIGATE" translate -j 0 -O "$TMP/many-j" "$spring"
+expect_rc "-j 0: usage error" 64
+expect_match "-j 0: the message says the range" "$ERR" 'from 1 to 64'
+
 finish
