@@ -91,6 +91,7 @@
 #define STREAM_HIGH (64u * 1024) /* queue at most this much of a stream */
 #define STREAM_LOW (16u * 1024)  /* ask the producer again below this */
 #define PUMP_MAX_CALLS 32        /* producer calls per turn, then yield */
+#define ONE_RECORD (16u * 1024)  /* TLS record payload: answers up to this go out whole */
 
 typedef struct handler_ent {
     http_handler_fn fn;
@@ -578,6 +579,11 @@ static void send_buffered(conn *c, struct evhttp_request *req, const http_resp *
     c->bytes = buf ? evbuffer_get_length(buf) : 0;
     evhttp_send_reply(req, status, NULL, buf);
     if (buf) evbuffer_free(buf);
+    /* evhttp queued the head and the body as separate chains, which
+     * bufferevent_openssl would send as two TLS records in two write()s;
+     * a small answer goes out as one record in one write */
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (evbuffer_get_length(out) <= ONE_RECORD) evbuffer_pullup(out, -1);
 }
 
 /* A short plain-text answer made by the core (400, 404, 431, 500). */
@@ -879,7 +885,14 @@ server *server_new(const server_opts *o, eg_err *err)
     }
     signal(SIGPIPE, SIG_IGN); /* a vanished peer must not kill the process */
 
-    sv->base = event_base_new();
+    /* epoll's changelist: the read-off/write-on/write-off flips evhttp makes
+     * around every request are applied once per loop turn, at epoll_wait,
+     * instead of as three epoll_ctl calls (we never dup() a socket, the one
+     * case the changelist gets wrong) */
+    struct event_config *cfg = event_config_new();
+    if (cfg) event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    sv->base = cfg ? event_base_new_with_config(cfg) : NULL;
+    if (cfg) event_config_free(cfg);
     sv->http = sv->base ? evhttp_new(sv->base) : NULL;
     if (sv->base) {
         sv->stop_ev = event_new(sv->base, -1, 0, stop_cb, sv);
