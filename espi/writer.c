@@ -46,6 +46,7 @@
 #include <libxml/xmlwriter.h>
 
 #define WRITER_BATCH 65536          /* raw batch buffer */
+#define WRITER_SPILL 4096           /* batches this big skip libxml2's buffer */
 #define WRITER_FILE_BUF (1u << 20)  /* stdio buffer for file sinks */
 #define WRITER_MAX_DEPTH 32
 
@@ -122,27 +123,28 @@ static int writer_fail(espi_writer *w, eg_err *err)
 
 /* ---- raw batch ---------------------------------------------------------- */
 
-/* Before a skeleton element: the batch goes through the xmlTextWriter,
- * which keeps the order with what it writes itself. */
-static int batch_flush(espi_writer *w)
-{
-    if (w->n == 0) return 0;
-    int rc = xmlTextWriterWriteRawLen(w->xw, (const xmlChar *)w->buf, (int)w->n);
-    w->n = 0;
-    return rc < 0 ? -1 : 0;
-}
-
-/* The batch is full in the middle of raw content (the bulk of a feed):
- * settle the xmlTextWriter's state (a start tag it left open gets its
- * '>'), flush what libxml2 still holds, then hand the batch to the sink
- * directly -- one copy less than going through libxml2's buffer, and the
- * sink sees WRITER_BATCH-sized writes.  The bytes are the same. */
+/* A large batch (the bulk of a feed: an IntervalBlock's readings) skips
+ * libxml2's buffer: settle the xmlTextWriter's state (a start tag it left
+ * open gets its '>'), flush what libxml2 still holds, then hand the batch
+ * to the sink directly -- one copy less, and the sink sees large writes.
+ * The bytes and their order are the same. */
 static int batch_spill(espi_writer *w)
 {
     if (w->n == 0) return 0;
     if (xmlTextWriterWriteRawLen(w->xw, (const xmlChar *)"", 0) < 0 || xmlTextWriterFlush(w->xw) < 0)
         return -1;
     int rc = w->fp ? sink_file_write(w, w->buf, (int)w->n) : sink_io_write(w, w->buf, (int)w->n);
+    w->n = 0;
+    return rc < 0 ? -1 : 0;
+}
+
+/* Before a skeleton element: a small batch goes through the xmlTextWriter
+ * (which buffers it with its own small writes), a large one is spilled. */
+static int batch_flush(espi_writer *w)
+{
+    if (w->n == 0) return 0;
+    if (w->n >= WRITER_SPILL) return batch_spill(w);
+    int rc = xmlTextWriterWriteRawLen(w->xw, (const xmlChar *)w->buf, (int)w->n);
     w->n = 0;
     return rc < 0 ? -1 : 0;
 }
@@ -240,6 +242,19 @@ static int batch_escaped(espi_writer *w, const char *s)
     static const char fffd[] = "\xEF\xBF\xBD";
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
+        /* a run of printable ASCII that needs no escape goes in one copy */
+        size_t run = 0;
+        while (p[run] >= 0x20 && p[run] < 0x7f && p[run] != '&' && p[run] != '<' && p[run] != '>' &&
+               p[run] != '"')
+            run++;
+        if (run) {
+            if (run > sizeof w->buf / 2) run = sizeof w->buf / 2;
+            if (batch_room(w, run)) return -1;
+            memcpy(w->buf + w->n, p, run);
+            w->n += run;
+            p += run;
+            continue;
+        }
         if (batch_room(w, 8)) return -1;
         char *o = w->buf + w->n;
         unsigned c = *p;

@@ -6,7 +6,8 @@
  *     narrowed, grant-scoped selection (store_select_narrow), written into
  *     memory, sent buffered (or by a memory producer above 1 MiB);
  *   - a feed: a stream whose worker thread owns its own store connection
- *     and writes through espi_writer into a bounded ring (api_stream);
+ *     and writes through espi_writer into a bounded queue of 64 KiB
+ *     chunks that the core sends as they are (api_stream);
  *   - an error: text/plain, with WWW-Authenticate for 401 and 403.
  *
  * Scoping is done by the store query itself: every lookup of a customer
@@ -30,8 +31,9 @@
 #include "writer.h"
 
 #define API_ROOT "/espi/1_1/resource"
-#define API_RING (256u * 1024u)      /* worker -> producer buffer */
-#define API_CHUNK (64u * 1024u)      /* moved per produce call */
+#define API_CHUNK (64u * 1024u)      /* worker -> producer: filled chunks of this size */
+#define API_QUEUE 8                  /* chunks queued per stream at most (512 KiB) */
+#define API_QUEUE_LOW 2              /* a blocked worker resumes at this many */
 #define API_ENTRY_MAX (64u << 20)    /* one entry or the Authorization feed in memory */
 #define API_PATH_MAX 2048
 #define API_MAX_SEGS 10
@@ -397,9 +399,16 @@ typedef struct api_stream {
     pthread_cond_t cv;
     pthread_t th;
     int started;
-    char *ring;
-    size_t head, len;            /* ring[head .. head+len) mod API_RING holds data */
+    /* worker -> core: whole chunks change hands (the core sends the very
+     * buffer the worker filled), under mu */
+    char *chunk[API_QUEUE];
+    size_t chunk_len[API_QUEUE];
+    size_t qhead, qn;
+    int worker_waits;            /* worker blocked on a full queue */
+    int core_waits;              /* producer said HTTP_PRODUCE_WAIT */
     int finished, failed, stop;
+    char *cur;                   /* worker only: the chunk being filled */
+    size_t cur_len;
     http_resp *rs;
     /* the job: copies, the worker never sees the request */
     job_kind kind;
@@ -423,32 +432,57 @@ typedef struct api_stream {
     eg_err err;
 } api_stream;
 
-/* Writer sink of the worker: blocks while the ring is full.  Once the
- * stream is stopped (the client went away) it swallows what it is given --
- * failing would make libxml2 print "I/O error" for every disconnect -- and
- * the selection callbacks end the query at the next entry (stopped()). */
-static int ring_write(void *io, const char *buf, int len)
+/* Queue the worker's current chunk for the core; blocks while the queue
+ * is full.  A blocked worker is woken when the core has taken it down to
+ * API_QUEUE_LOW, and the core only when it asked (core_waits), so the two
+ * threads trade a few wakeups per megabyte instead of one per chunk.  0,
+ * or 1 when the stream was stopped (the chunk is dropped). */
+static int chunk_push(api_stream *st)
+{
+    int wake = 0, stop;
+    pthread_mutex_lock(&st->mu);
+    while (st->qn == API_QUEUE && !st->stop) {
+        st->worker_waits = 1;
+        pthread_cond_wait(&st->cv, &st->mu);
+    }
+    st->worker_waits = 0;
+    stop = st->stop;
+    if (!stop) {
+        size_t i = (st->qhead + st->qn) % API_QUEUE;
+        st->chunk[i] = st->cur;
+        st->chunk_len[i] = st->cur_len;
+        st->qn++;
+        st->cur = NULL;
+        st->cur_len = 0;
+        wake = st->core_waits;
+        st->core_waits = 0;
+    }
+    pthread_mutex_unlock(&st->mu);
+    if (wake) http_resp_wake(st->rs);
+    return stop;
+}
+
+/* Writer sink of the worker: fills API_CHUNK chunks and queues them.
+ * Once the stream is stopped (the client went away) it swallows what it is
+ * given -- failing would make libxml2 print "I/O error" for every
+ * disconnect -- and the selection callbacks end the query at the next
+ * entry (stopped()). */
+static int chunk_write(void *io, const char *buf, int len)
 {
     api_stream *st = io;
     size_t done = 0, want = len > 0 ? (size_t)len : 0;
     while (done < want) {
-        pthread_mutex_lock(&st->mu);
-        while (st->len == API_RING && !st->stop) pthread_cond_wait(&st->cv, &st->mu);
-        if (st->stop) {
-            pthread_mutex_unlock(&st->mu);
-            return len;
+        if (!st->cur) {
+            /* + 1: http_resp_give keeps a body NUL-terminated */
+            if (!(st->cur = malloc(API_CHUNK + 1))) return -1;
+            st->cur_len = 0;
         }
-        int was_empty = st->len == 0;
-        size_t n = want - done, room = API_RING - st->len;
+        size_t n = want - done, room = API_CHUNK - st->cur_len;
         if (n > room) n = room;
-        size_t tail = (st->head + st->len) % API_RING;
-        size_t first = n < API_RING - tail ? n : API_RING - tail;
-        memcpy(st->ring + tail, buf + done, first);
-        memcpy(st->ring, buf + done + first, n - first);
-        st->len += n;
+        memcpy(st->cur + st->cur_len, buf + done, n);
+        st->cur_len += n;
         done += n;
-        pthread_mutex_unlock(&st->mu);
-        if (was_empty) http_resp_wake(st->rs);
+        if (st->cur_len == API_CHUNK && chunk_push(st)) return len;
     }
     return len;
 }
@@ -554,7 +588,7 @@ static void *stream_main(void *p)
     api_stream *st = p;
     store *s = NULL;
     int rc = store_open(st->store_url, &s, &st->err);
-    if (!rc && !(st->w = espi_writer_open_io(ring_write, st, NULL, &st->err)))
+    if (!rc && !(st->w = espi_writer_open_io(chunk_write, st, NULL, &st->err)))
         rc = st->err.code ? st->err.code : EG_ENOMEM;
     if (!rc) {
         switch (st->kind) {
@@ -578,6 +612,7 @@ static void *stream_main(void *p)
         st->w = NULL;
     }
     store_close(s);
+    if (!rc && st->cur_len) chunk_push(st); /* the last, partial chunk */
     if (rc && rc != EG_ESTOP) {
         /* the status line is gone; the operator still has to learn why */
         char msg[EG_ERR_MSG_MAX + 64];
@@ -596,26 +631,29 @@ static int stream_produce(void *ctx, http_resp *rs)
 {
     api_stream *st = ctx;
     int rc = 1;
+    char *p = NULL;
+    size_t n = 0;
     pthread_mutex_lock(&st->mu);
-    if (st->len == 0) {
+    if (st->qn == 0) {
         rc = !st->finished ? HTTP_PRODUCE_WAIT : st->failed ? -1 : 0;
+        if (rc == HTTP_PRODUCE_WAIT) st->core_waits = 1;
     } else {
-        size_t n = st->len < API_CHUNK ? st->len : API_CHUNK;
-        size_t first = n < API_RING - st->head ? n : API_RING - st->head;
-        if (http_resp_write(rs, st->ring + st->head, first) ||
-            (n > first && http_resp_write(rs, st->ring, n - first)))
-            rc = -1;
-        st->head = (st->head + n) % API_RING;
-        st->len -= n;
-        pthread_cond_broadcast(&st->cv);
+        p = st->chunk[st->qhead];
+        n = st->chunk_len[st->qhead];
+        st->chunk[st->qhead] = NULL;
+        st->qhead = (st->qhead + 1) % API_QUEUE;
+        st->qn--;
+        if (st->worker_waits && st->qn <= API_QUEUE_LOW) pthread_cond_signal(&st->cv);
     }
     pthread_mutex_unlock(&st->mu);
+    if (p && http_resp_give(rs, p, n)) rc = -1;
     return rc;
 }
 
 static void stream_free(api_stream *st)
 {
-    free(st->ring);
+    for (size_t i = 0; i < st->qn; i++) free(st->chunk[(st->qhead + i) % API_QUEUE]);
+    free(st->cur);
     free(st->customers);
     free(st->sids);
     free(st->shared);
@@ -640,10 +678,6 @@ static api_stream *stream_new(api_call *c, job_kind kind)
 {
     api_stream *st = calloc(1, sizeof *st);
     if (!st) return NULL;
-    if (!(st->ring = malloc(API_RING))) {
-        free(st);
-        return NULL;
-    }
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
     st->kind = kind;
