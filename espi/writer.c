@@ -194,24 +194,25 @@ static size_t fmt_i64(char *p, int64_t v)
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
         "8081828384858687888990919293949596979899";
-    char tmp[24];
-    size_t n = sizeof tmp, len = 0;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    size_t digits = 1;
+    for (uint64_t t = u; t >= 10; t /= 10) digits++;
+    size_t len = (v < 0) + digits;
+    char *o = p + len; /* filled backwards, in place */
     while (u >= 100) {
         unsigned d = (unsigned)(u % 100) * 2;
         u /= 100;
-        tmp[--n] = pairs[d + 1];
-        tmp[--n] = pairs[d];
+        *--o = pairs[d + 1];
+        *--o = pairs[d];
     }
     if (u >= 10) {
-        tmp[--n] = pairs[u * 2 + 1];
-        tmp[--n] = pairs[u * 2];
+        *--o = pairs[u * 2 + 1];
+        *--o = pairs[u * 2];
     } else {
-        tmp[--n] = (char)('0' + u);
+        *--o = (char)('0' + u);
     }
-    if (v < 0) p[len++] = '-';
-    memcpy(p + len, tmp + n, sizeof tmp - n);
-    return len + sizeof tmp - n;
+    if (v < 0) p[0] = '-';
+    return len;
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), 0 when invalid. */
@@ -771,13 +772,15 @@ int espi_writer_begin_interval_block(espi_writer *w, const espi_entry *e, const 
  * digits, tags and indentation of at most 2 * WRITER_MAX_DEPTH. */
 #define READING_MAX 4096
 
-/* Newline and indentation for depth d (nothing when not indenting). */
+/* Newline and indentation for depth d (nothing when not indenting).  It
+ * copies the whole fixed-size string -- one inlined copy, not a call --
+ * and advances by what depth d needs; READING_MAX leaves room for that. */
 static char *put_nl(const espi_writer *w, char *o, int d)
 {
+    static const char nl_spaces[] = "\n                                                                ";
     if (!w->indent) return o;
-    *o++ = '\n';
-    memcpy(o, spaces, 2 * (size_t)d);
-    return o + 2 * (size_t)d;
+    memcpy(o, nl_spaces, sizeof nl_spaces - 1);
+    return o + 1 + 2 * (size_t)d;
 }
 
 #define PUT_LIT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
