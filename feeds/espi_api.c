@@ -34,6 +34,7 @@
 #define API_CHUNK (64u * 1024u)      /* worker -> producer: filled chunks of this size */
 #define API_QUEUE 8                  /* chunks queued per stream at most (512 KiB) */
 #define API_QUEUE_LOW 2              /* a blocked worker resumes at this many */
+#define API_WAKE_AT 2                /* a waiting core is woken at this many */
 #define API_ENTRY_MAX (64u << 20)    /* one entry or the Authorization feed in memory */
 #define API_PATH_MAX 2048
 #define API_MAX_SEGS 10
@@ -409,6 +410,7 @@ typedef struct api_stream {
     int finished, failed, stop;
     char *cur;                   /* worker only: the chunk being filled */
     size_t cur_len;
+    time_t pushed_at;            /* worker only: mono_s() of the last push */
     http_resp *rs;
     /* the job: copies, the worker never sees the request */
     job_kind kind;
@@ -432,12 +434,22 @@ typedef struct api_stream {
     eg_err err;
 } api_stream;
 
+/* Seconds of a coarse monotonic clock (cheap: no system call). */
+static time_t mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return t.tv_sec;
+}
+
 /* Queue the worker's current chunk for the core; blocks while the queue
  * is full.  A blocked worker is woken when the core has taken it down to
- * API_QUEUE_LOW, and the core only when it asked (core_waits), so the two
- * threads trade a few wakeups per megabyte instead of one per chunk.  0,
+ * API_QUEUE_LOW, and the core only when it asked (core_waits) and
+ * API_WAKE_AT chunks are ready or the chunk is urgent (the last one, or
+ * one that waited), so the two threads trade a few wakeups per megabyte,
+ * not one per chunk.  0,
  * or 1 when the stream was stopped (the chunk is dropped). */
-static int chunk_push(api_stream *st)
+static int chunk_push(api_stream *st, int urgent)
 {
     int wake = 0, stop;
     pthread_mutex_lock(&st->mu);
@@ -454,8 +466,9 @@ static int chunk_push(api_stream *st)
         st->qn++;
         st->cur = NULL;
         st->cur_len = 0;
-        wake = st->core_waits;
-        st->core_waits = 0;
+        st->pushed_at = mono_s();
+        wake = st->core_waits && (urgent || st->qn >= API_WAKE_AT);
+        if (wake) st->core_waits = 0;
     }
     pthread_mutex_unlock(&st->mu);
     if (wake) http_resp_wake(st->rs);
@@ -482,8 +495,11 @@ static int chunk_write(void *io, const char *buf, int len)
         memcpy(st->cur + st->cur_len, buf + done, n);
         st->cur_len += n;
         done += n;
-        if (st->cur_len == API_CHUNK && chunk_push(st)) return len;
+        if (st->cur_len == API_CHUNK && chunk_push(st, 0)) return len;
     }
+    /* a feed that trickles (a selective query over much data) still moves:
+     * what waited a second goes out unfilled */
+    if (st->cur_len && mono_s() - st->pushed_at >= 1 && chunk_push(st, 1)) return len;
     return len;
 }
 
@@ -587,6 +603,7 @@ static void *stream_main(void *p)
 {
     api_stream *st = p;
     store *s = NULL;
+    st->pushed_at = mono_s();
     int rc = store_open(st->store_url, &s, &st->err);
     if (!rc && !(st->w = espi_writer_open_io(chunk_write, st, NULL, &st->err)))
         rc = st->err.code ? st->err.code : EG_ENOMEM;
@@ -612,7 +629,7 @@ static void *stream_main(void *p)
         st->w = NULL;
     }
     store_close(s);
-    if (!rc && st->cur_len) chunk_push(st); /* the last, partial chunk */
+    if (!rc && st->cur_len) chunk_push(st, 1); /* the last, partial chunk */
     if (rc && rc != EG_ESTOP) {
         /* the status line is gone; the operator still has to learn why */
         char msg[EG_ERR_MSG_MAX + 64];

@@ -88,8 +88,8 @@
 
 #include "tls.h"
 
-#define STREAM_HIGH (64u * 1024) /* queue at most this much of a stream */
-#define STREAM_LOW (16u * 1024)  /* ask the producer again below this */
+#define STREAM_HIGH (256u * 1024) /* queue at most this much of a stream */
+#define STREAM_LOW (64u * 1024)  /* ask the producer again below this */
 #define PUMP_MAX_CALLS 32        /* producer calls per turn, then yield */
 #define ONE_RECORD (16u * 1024)  /* TLS record payload: answers up to this go out whole */
 
@@ -155,6 +155,8 @@ struct server {
     int busy;     /* connections in CONN_HANDLING */
     int stopping;
     struct timeval stop_at;
+    char date[64];   /* the Date header, for date_sec */
+    time_t date_sec;
 };
 
 /* ---- process-wide setup, done once ------------------------------------- */
@@ -203,17 +205,24 @@ static double ms_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* "Tue, 15 Nov 1994 08:12:31 GMT" (RFC 9110 IMF-fixdate), locale-free. */
-static void http_date(char *buf, size_t size)
+/* "Tue, 15 Nov 1994 08:12:31 GMT" (RFC 9110 IMF-fixdate), locale-free;
+ * formatted once a second into sv->date (the loop's cached clock). */
+static const char *http_date(server *sv)
 {
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-             mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    struct timeval tv;
+    if (event_base_gettimeofday_cached(sv->base, &tv) != 0) tv.tv_sec = time(NULL);
+    if (!sv->date[0] || tv.tv_sec != sv->date_sec) {
+        time_t now = tv.tv_sec;
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        snprintf(sv->date, sizeof sv->date, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+                 tm.tm_mday, mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        sv->date_sec = tv.tv_sec;
+    }
+    return sv->date;
 }
 
 /* Append s to out as a JSON string body (no quotes), bounded. */
@@ -539,7 +548,6 @@ static const char *method_name(enum evhttp_cmd_type t)
 static void put_headers(server *sv, struct evhttp_request *req, const http_resp *rs)
 {
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-    char date[64];
     int has_type = 0;
     for (size_t i = 0; rs && i < http_resp_header_count(rs); i++) {
         const char *n, *v;
@@ -551,8 +559,7 @@ static void put_headers(server *sv, struct evhttp_request *req, const http_resp 
         evhttp_add_header(oh, n, v);
     }
     if (!has_type) evhttp_add_header(oh, "Content-Type", "text/plain; charset=utf-8");
-    http_date(date, sizeof date);
-    evhttp_add_header(oh, "Date", date);
+    evhttp_add_header(oh, "Date", http_date(sv));
     evhttp_add_header(oh, "Server", "espigate");
     if (sv->stopping) evhttp_add_header(oh, "Connection", "close");
 }
@@ -665,15 +672,19 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 
 static void note_request(conn *c, struct evhttp_request *req, struct evhttp_connection *evcon)
 {
-    const char *uri = evhttp_request_get_uri(req);
-    const char *ua = evhttp_find_header(evhttp_request_get_input_headers(req), "User-Agent");
-    char *addr = NULL;
-    ev_uint16_t port = 0;
-    evhttp_connection_get_peer(evcon, &addr, &port);
     snprintf(c->method, sizeof c->method, "%s", method_name(evhttp_request_get_command(req)));
-    snprintf(c->path, sizeof c->path, "%.*s", (int)strcspn(uri ? uri : "", "?#"), uri ? uri : "");
-    snprintf(c->ua, sizeof c->ua, "%s", ua ? ua : "");
-    snprintf(c->remote, sizeof c->remote, "%s", addr ? addr : "");
+    if (!c->remote[0]) { /* the peer of a connection does not change */
+        char *addr = NULL;
+        ev_uint16_t port = 0;
+        evhttp_connection_get_peer(evcon, &addr, &port);
+        snprintf(c->remote, sizeof c->remote, "%s", addr ? addr : "");
+    }
+    if (c->sv->o.access_log) { /* path and user agent are for the log only */
+        const char *uri = evhttp_request_get_uri(req);
+        const char *ua = evhttp_find_header(evhttp_request_get_input_headers(req), "User-Agent");
+        snprintf(c->path, sizeof c->path, "%.*s", (int)strcspn(uri ? uri : "", "?#"), uri ? uri : "");
+        snprintf(c->ua, sizeof c->ua, "%s", ua ? ua : "");
+    }
     c->status = 0;
     c->bytes = 0;
     c->logged = 0;
