@@ -20,6 +20,7 @@
 #include "espi_api.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,11 +328,22 @@ static int write_linked(espi_writer *w, const espi_resource *r, const char *base
                         const char *sid, espi_entry *scratch, eg_err *err)
 {
     if (!r->entry || !base[0]) return espi_writer_resource(w, r, err);
-    *scratch = *r->entry;
+    /* an entry is ~20 KB, mostly its unused related-link slots, and a feed
+     * is mostly small IntervalBlock resources: copy what is used (the
+     * copies once moved as many bytes as the feed itself) */
+    const espi_entry *e = r->entry;
+    int n_related = e->n_related < 0 ? 0 : e->n_related > ESPI_MAX_RELATED ? ESPI_MAX_RELATED : e->n_related;
+    memcpy(scratch, e, offsetof(espi_entry, related));
+    memcpy(scratch->related, e->related, (size_t)n_related * sizeof e->related[0]);
+    scratch->n_related = n_related;
+    scratch->line = e->line;
     rebase_href(scratch->self.href, base, sid);
     rebase_href(scratch->up.href, base, sid);
     for (int i = 0; i < scratch->n_related; i++) rebase_href(scratch->related[i].href, base, sid);
-    espi_resource copy = *r;
+    espi_resource copy;
+    copy.type = r->type;
+    if (r->type == ESPI_RES_INTERVAL_BLOCK) copy.u.interval_block = r->u.interval_block;
+    else copy.u = r->u;
     copy.entry = scratch;
     return espi_writer_resource(w, &copy, err);
 }
