@@ -92,6 +92,7 @@
 #define STREAM_LOW (64u * 1024)  /* ask the producer again below this */
 #define PUMP_MAX_CALLS 32        /* producer calls per turn, then yield */
 #define ONE_RECORD (16u * 1024)  /* TLS record payload: answers up to this go out whole */
+#define ACCEPT_PAUSE_US 1000     /* workers: listener pause after an accept */
 
 typedef struct handler_ent {
     http_handler_fn fn;
@@ -150,6 +151,7 @@ struct server {
     timer_ent **timers;
     size_t ntimers;
     struct event *stop_ev, *grace_ev, *sigint_ev, *sigterm_ev;
+    struct event *resume_ev;     /* workers: accept again (see accept_one) */
     int port;
     int nconn;    /* open accepted connections */
     int busy;     /* connections in CONN_HANDLING */
@@ -344,6 +346,33 @@ static void conn_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *
         event_base_gettimeofday_cached(c->sv->base, &c->last_progress);
 }
 
+/* Pre-forked workers share one listening socket, and libevent accepts in
+ * a loop until the backlog is empty: a burst of new connections (a client
+ * opening eight at once) would all land on the first worker to wake while
+ * the others idle -- measured: 8 of 8 on one of two workers, every time.
+ * A worker therefore pauses its listener for ACCEPT_PAUSE_US after each
+ * accept, long enough for the other workers woken by the same burst to take
+ * theirs (a TLS handshake costs about that much CPU anyway, so the pause
+ * does not lower the rate a worker can set up connections at).  Keep-alive
+ * requests are not affected. */
+static void accept_one(server *sv)
+{
+    if (sv->o.listen_fd <= 0 || !sv->bound || !sv->resume_ev) return;
+    struct evconnlistener *l = evhttp_bound_socket_get_listener(sv->bound);
+    struct timeval pause = {0, ACCEPT_PAUSE_US};
+    if (l && evconnlistener_disable(l) == 0) evtimer_add(sv->resume_ev, &pause);
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    server *sv = arg;
+    (void)fd, (void)what;
+    if (sv->bound && !sv->stopping) {
+        struct evconnlistener *l = evhttp_bound_socket_get_listener(sv->bound);
+        if (l) evconnlistener_enable(l);
+    }
+}
+
 /* evhttp's bufferevent factory: every connection is TLS. */
 static struct bufferevent *conn_new_bev(struct event_base *base, void *arg)
 {
@@ -370,6 +399,7 @@ static struct bufferevent *conn_new_bev(struct event_base *base, void *arg)
         sv->nconn++;
         conn_set_state(c, CONN_READING);
     }
+    accept_one(sv);
     return bev;
 }
 
@@ -908,8 +938,9 @@ server *server_new(const server_opts *o, eg_err *err)
     if (sv->base) {
         sv->stop_ev = event_new(sv->base, -1, 0, stop_cb, sv);
         sv->grace_ev = event_new(sv->base, -1, EV_PERSIST, grace_cb, sv);
+        sv->resume_ev = event_new(sv->base, -1, 0, resume_cb, sv);
     }
-    if (!sv->http || !sv->stop_ev || !sv->grace_ev) {
+    if (!sv->http || !sv->stop_ev || !sv->grace_ev || !sv->resume_ev) {
         rc = eg_errf(err, EG_ENOMEM, NULL, 0, 0, "cannot create the event loop");
         goto done;
     }
@@ -1038,6 +1069,7 @@ int server_run(server *sv, eg_err *err)
     if (sv->sigint_ev) event_del(sv->sigint_ev);
     if (sv->sigterm_ev) event_del(sv->sigterm_ev);
     event_del(sv->grace_ev);
+    event_del(sv->resume_ev);
     return rc;
 }
 
@@ -1055,6 +1087,7 @@ void server_free(server *sv)
     }
     if (sv->stop_ev) event_free(sv->stop_ev);
     if (sv->grace_ev) event_free(sv->grace_ev);
+    if (sv->resume_ev) event_free(sv->resume_ev);
     if (sv->sigint_ev) event_free(sv->sigint_ev);
     if (sv->sigterm_ev) event_free(sv->sigterm_ev);
     if (sv->http) evhttp_free(sv->http); /* closes connections: streams end */
