@@ -14,6 +14,9 @@
  * resources, the subscriptions of a bulk request): small adapters below. */
 #include <errno.h>
 #include <getopt.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -515,5 +518,16 @@ int cmd_serve(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc < 0) return EG_EXIT_OK;
     if (rc) return rc;
+#if defined(__GLIBC__)
+    /* A streamed feed moves through 64 KiB chunks that one thread fills and
+     * another frees; with glibc's default 128 KiB trim threshold the worker's
+     * arena gives those pages back and takes them again (page faults on every
+     * chunk).  Keep up to 16 MiB of freed heap for reuse instead.  And
+     * libevent follows each such chunk with a buffer chain of its size
+     * (~128 KiB, for the chunk's "\r\n"): from the heap, not an mmap and
+     * munmap per chunk. */
+    mallopt(M_TRIM_THRESHOLD, 16 << 20);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
     return o.workers > 1 ? serve_workers(&o) : serve_one(&o, 0, 1);
 }

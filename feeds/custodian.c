@@ -196,6 +196,19 @@ void cd_sha256_hex(const char *s, char out[CD_HASH_HEX])
     hex(md, 32, out);
 }
 
+int cd_sha256_hex_with(EVP_MD_CTX *ctx, const EVP_MD *md, const char *s, char out[CD_HASH_HEX])
+{
+    unsigned char d[32];
+    unsigned int n = 0;
+    if (EVP_DigestInit_ex(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, s, strlen(s)) != 1 ||
+        EVP_DigestFinal_ex(ctx, d, &n) != 1 || n != 32) {
+        out[0] = '\0';
+        return -1;
+    }
+    hex(d, 32, out);
+    return 0;
+}
+
 void cd_pkce_s256(const char *verifier, char out[48])
 {
     unsigned char md[32];

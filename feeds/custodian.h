@@ -37,6 +37,7 @@
 #ifndef FEEDS_CUSTODIAN_H
 #define FEEDS_CUSTODIAN_H
 
+#include <openssl/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +71,11 @@ int cd_random_token(char *out, size_t size, eg_err *err);
 int cd_random_uuid(char *out, size_t size, eg_err *err);
 /* SHA-256 of s as lowercase hex (64 chars + NUL). */
 void cd_sha256_hex(const char *s, char out[CD_HASH_HEX]);
+/* The same with a digest fetched once (EVP_MD_fetch "SHA256") and a context
+ * kept by the caller: no implicit fetch nor context allocation per call,
+ * for the hash every request's bearer check makes.  0, or -1 on an OpenSSL
+ * failure (out is then ""). */
+int cd_sha256_hex_with(EVP_MD_CTX *ctx, const EVP_MD *md, const char *s, char out[CD_HASH_HEX]);
 /* base64url (no padding) of SHA-256(s): the PKCE S256 transform. */
 void cd_pkce_s256(const char *verifier, char out[48]);
 

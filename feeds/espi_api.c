@@ -6,7 +6,8 @@
  *     narrowed, grant-scoped selection (store_select_narrow), written into
  *     memory, sent buffered (or by a memory producer above 1 MiB);
  *   - a feed: a stream whose worker thread owns its own store connection
- *     and writes through espi_writer into a bounded ring (api_stream);
+ *     and writes through espi_writer into a bounded queue of 64 KiB
+ *     chunks that the core sends as they are (api_stream);
  *   - an error: text/plain, with WWW-Authenticate for 401 and 403.
  *
  * Scoping is done by the store query itself: every lookup of a customer
@@ -19,6 +20,7 @@
 #include "espi_api.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +32,10 @@
 #include "writer.h"
 
 #define API_ROOT "/espi/1_1/resource"
-#define API_RING (256u * 1024u)      /* worker -> producer buffer */
-#define API_CHUNK (64u * 1024u)      /* moved per produce call */
+#define API_CHUNK (64u * 1024u)      /* worker -> producer: filled chunks of this size */
+#define API_QUEUE 8                  /* chunks queued per stream at most (512 KiB) */
+#define API_QUEUE_LOW 2              /* a blocked worker resumes at this many */
+#define API_WAKE_AT 2                /* a waiting core is woken at this many */
 #define API_ENTRY_MAX (64u << 20)    /* one entry or the Authorization feed in memory */
 #define API_PATH_MAX 2048
 #define API_MAX_SEGS 10
@@ -324,11 +328,22 @@ static int write_linked(espi_writer *w, const espi_resource *r, const char *base
                         const char *sid, espi_entry *scratch, eg_err *err)
 {
     if (!r->entry || !base[0]) return espi_writer_resource(w, r, err);
-    *scratch = *r->entry;
+    /* an entry is ~20 KB, mostly its unused related-link slots, and a feed
+     * is mostly small IntervalBlock resources: copy what is used (the
+     * copies once moved as many bytes as the feed itself) */
+    const espi_entry *e = r->entry;
+    int n_related = e->n_related < 0 ? 0 : e->n_related > ESPI_MAX_RELATED ? ESPI_MAX_RELATED : e->n_related;
+    memcpy(scratch, e, offsetof(espi_entry, related));
+    memcpy(scratch->related, e->related, (size_t)n_related * sizeof e->related[0]);
+    scratch->n_related = n_related;
+    scratch->line = e->line;
     rebase_href(scratch->self.href, base, sid);
     rebase_href(scratch->up.href, base, sid);
     for (int i = 0; i < scratch->n_related; i++) rebase_href(scratch->related[i].href, base, sid);
-    espi_resource copy = *r;
+    espi_resource copy;
+    copy.type = r->type;
+    if (r->type == ESPI_RES_INTERVAL_BLOCK) copy.u.interval_block = r->u.interval_block;
+    else copy.u = r->u;
     copy.entry = scratch;
     return espi_writer_resource(w, &copy, err);
 }
@@ -397,9 +412,17 @@ typedef struct api_stream {
     pthread_cond_t cv;
     pthread_t th;
     int started;
-    char *ring;
-    size_t head, len;            /* ring[head .. head+len) mod API_RING holds data */
+    /* worker -> core: whole chunks change hands (the core sends the very
+     * buffer the worker filled), under mu */
+    char *chunk[API_QUEUE];
+    size_t chunk_len[API_QUEUE];
+    size_t qhead, qn;
+    int worker_waits;            /* worker blocked on a full queue */
+    int core_waits;              /* producer said HTTP_PRODUCE_WAIT */
     int finished, failed, stop;
+    char *cur;                   /* worker only: the chunk being filled */
+    size_t cur_len;
+    time_t pushed_at;            /* worker only: mono_s() of the last push */
     http_resp *rs;
     /* the job: copies, the worker never sees the request */
     job_kind kind;
@@ -423,33 +446,72 @@ typedef struct api_stream {
     eg_err err;
 } api_stream;
 
-/* Writer sink of the worker: blocks while the ring is full.  Once the
- * stream is stopped (the client went away) it swallows what it is given --
- * failing would make libxml2 print "I/O error" for every disconnect -- and
- * the selection callbacks end the query at the next entry (stopped()). */
-static int ring_write(void *io, const char *buf, int len)
+/* Seconds of a coarse monotonic clock (cheap: no system call). */
+static time_t mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return t.tv_sec;
+}
+
+/* Queue the worker's current chunk for the core; blocks while the queue
+ * is full.  A blocked worker is woken when the core has taken it down to
+ * API_QUEUE_LOW, and the core only when it asked (core_waits) and
+ * API_WAKE_AT chunks are ready or the chunk is urgent (the last one, or
+ * one that waited), so the two threads trade a few wakeups per megabyte,
+ * not one per chunk.  0,
+ * or 1 when the stream was stopped (the chunk is dropped). */
+static int chunk_push(api_stream *st, int urgent)
+{
+    int wake = 0, stop;
+    pthread_mutex_lock(&st->mu);
+    while (st->qn == API_QUEUE && !st->stop) {
+        st->worker_waits = 1;
+        pthread_cond_wait(&st->cv, &st->mu);
+    }
+    st->worker_waits = 0;
+    stop = st->stop;
+    if (!stop) {
+        size_t i = (st->qhead + st->qn) % API_QUEUE;
+        st->chunk[i] = st->cur;
+        st->chunk_len[i] = st->cur_len;
+        st->qn++;
+        st->cur = NULL;
+        st->cur_len = 0;
+        st->pushed_at = mono_s();
+        wake = st->core_waits && (urgent || st->qn >= API_WAKE_AT);
+        if (wake) st->core_waits = 0;
+    }
+    pthread_mutex_unlock(&st->mu);
+    if (wake) http_resp_wake(st->rs);
+    return stop;
+}
+
+/* Writer sink of the worker: fills API_CHUNK chunks and queues them.
+ * Once the stream is stopped (the client went away) it swallows what it is
+ * given -- failing would make libxml2 print "I/O error" for every
+ * disconnect -- and the selection callbacks end the query at the next
+ * entry (stopped()). */
+static int chunk_write(void *io, const char *buf, int len)
 {
     api_stream *st = io;
     size_t done = 0, want = len > 0 ? (size_t)len : 0;
     while (done < want) {
-        pthread_mutex_lock(&st->mu);
-        while (st->len == API_RING && !st->stop) pthread_cond_wait(&st->cv, &st->mu);
-        if (st->stop) {
-            pthread_mutex_unlock(&st->mu);
-            return len;
+        if (!st->cur) {
+            /* + 1: http_resp_give keeps a body NUL-terminated */
+            if (!(st->cur = malloc(API_CHUNK + 1))) return -1;
+            st->cur_len = 0;
         }
-        int was_empty = st->len == 0;
-        size_t n = want - done, room = API_RING - st->len;
+        size_t n = want - done, room = API_CHUNK - st->cur_len;
         if (n > room) n = room;
-        size_t tail = (st->head + st->len) % API_RING;
-        size_t first = n < API_RING - tail ? n : API_RING - tail;
-        memcpy(st->ring + tail, buf + done, first);
-        memcpy(st->ring, buf + done + first, n - first);
-        st->len += n;
+        memcpy(st->cur + st->cur_len, buf + done, n);
+        st->cur_len += n;
         done += n;
-        pthread_mutex_unlock(&st->mu);
-        if (was_empty) http_resp_wake(st->rs);
+        if (st->cur_len == API_CHUNK && chunk_push(st, 0)) return len;
     }
+    /* a feed that trickles (a selective query over much data) still moves:
+     * what waited a second goes out unfilled */
+    if (st->cur_len && mono_s() - st->pushed_at >= 1 && chunk_push(st, 1)) return len;
     return len;
 }
 
@@ -553,8 +615,9 @@ static void *stream_main(void *p)
 {
     api_stream *st = p;
     store *s = NULL;
+    st->pushed_at = mono_s();
     int rc = store_open(st->store_url, &s, &st->err);
-    if (!rc && !(st->w = espi_writer_open_io(ring_write, st, NULL, &st->err)))
+    if (!rc && !(st->w = espi_writer_open_io(chunk_write, st, NULL, &st->err)))
         rc = st->err.code ? st->err.code : EG_ENOMEM;
     if (!rc) {
         switch (st->kind) {
@@ -578,6 +641,7 @@ static void *stream_main(void *p)
         st->w = NULL;
     }
     store_close(s);
+    if (!rc && st->cur_len) chunk_push(st, 1); /* the last, partial chunk */
     if (rc && rc != EG_ESTOP) {
         /* the status line is gone; the operator still has to learn why */
         char msg[EG_ERR_MSG_MAX + 64];
@@ -596,26 +660,29 @@ static int stream_produce(void *ctx, http_resp *rs)
 {
     api_stream *st = ctx;
     int rc = 1;
+    char *p = NULL;
+    size_t n = 0;
     pthread_mutex_lock(&st->mu);
-    if (st->len == 0) {
+    if (st->qn == 0) {
         rc = !st->finished ? HTTP_PRODUCE_WAIT : st->failed ? -1 : 0;
+        if (rc == HTTP_PRODUCE_WAIT) st->core_waits = 1;
     } else {
-        size_t n = st->len < API_CHUNK ? st->len : API_CHUNK;
-        size_t first = n < API_RING - st->head ? n : API_RING - st->head;
-        if (http_resp_write(rs, st->ring + st->head, first) ||
-            (n > first && http_resp_write(rs, st->ring, n - first)))
-            rc = -1;
-        st->head = (st->head + n) % API_RING;
-        st->len -= n;
-        pthread_cond_broadcast(&st->cv);
+        p = st->chunk[st->qhead];
+        n = st->chunk_len[st->qhead];
+        st->chunk[st->qhead] = NULL;
+        st->qhead = (st->qhead + 1) % API_QUEUE;
+        st->qn--;
+        if (st->worker_waits && st->qn <= API_QUEUE_LOW) pthread_cond_signal(&st->cv);
     }
     pthread_mutex_unlock(&st->mu);
+    if (p && http_resp_give(rs, p, n)) rc = -1;
     return rc;
 }
 
 static void stream_free(api_stream *st)
 {
-    free(st->ring);
+    for (size_t i = 0; i < st->qn; i++) free(st->chunk[(st->qhead + i) % API_QUEUE]);
+    free(st->cur);
     free(st->customers);
     free(st->sids);
     free(st->shared);
@@ -640,10 +707,6 @@ static api_stream *stream_new(api_call *c, job_kind kind)
 {
     api_stream *st = calloc(1, sizeof *st);
     if (!st) return NULL;
-    if (!(st->ring = malloc(API_RING))) {
-        free(st);
-        return NULL;
-    }
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
     st->kind = kind;

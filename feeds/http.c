@@ -350,6 +350,22 @@ int http_resp_write(http_resp *rs, const char *buf, size_t len)
     return 0;
 }
 
+int http_resp_give(http_resp *rs, char *p, size_t len)
+{
+    if (!p) return -1;
+    if (rs->len == 0 && len <= RESP_BODY_MAX) {
+        free(rs->body);
+        rs->body = p;
+        rs->len = len;
+        rs->cap = len + 1;
+        rs->body[len] = '\0';
+        return 0;
+    }
+    int rc = http_resp_write(rs, p, len);
+    free(p);
+    return rc;
+}
+
 int http_resp_printf(http_resp *rs, const char *fmt, ...)
 {
     char small[1024];

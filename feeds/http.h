@@ -60,6 +60,12 @@ int http_resp_printf(http_resp *rs, const char *fmt, ...)
 #endif
     ;
 
+/* Append a malloc'd buffer p of len bytes to the body and take it (freed
+ * here in every case).  p must have room for len + 1 bytes.  When the body
+ * is empty p becomes the body without a copy: how a producer hands over a
+ * chunk it filled elsewhere.  0, or -1 as http_resp_write. */
+int http_resp_give(http_resp *rs, char *p, size_t len);
+
 /* Streaming: after setting status and headers, hand the core a producer.
  * The core calls produce(ctx, rs) whenever the client has drained what was
  * sent; the producer writes a bounded amount with http_resp_write (e.g. a

@@ -52,6 +52,8 @@ struct oauth {
     unsigned char key[32];
     char p_authorize[PATH_MAX_], p_token[PATH_MAX_], p_revoke[PATH_MAX_];
     store_stmt *bearer;          /* the bearer check, prepared once (every request runs it) */
+    EVP_MD *sha256;              /* its token hash: fetched once, context kept */
+    EVP_MD_CTX *md_ctx;
 };
 
 void oauth_opts_init(oauth_opts *o)
@@ -151,6 +153,10 @@ oauth *oauth_new(store *s, const oauth_opts *o, eg_err *err)
     snprintf(a->p_authorize, sizeof a->p_authorize, "%s/oauth/authorize", a->prefix);
     snprintf(a->p_token, sizeof a->p_token, "%s/oauth/token", a->prefix);
     snprintf(a->p_revoke, sizeof a->p_revoke, "%s/oauth/revoke", a->prefix);
+    if (!(a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) || !(a->md_ctx = EVP_MD_CTX_new())) {
+        rc = eg_errf(err, EG_ESOFTWARE, NULL, 0, 0, "OpenSSL has no SHA-256 (check the OpenSSL installation)");
+        goto done;
+    }
     if ((rc = cd_init(s, err))) goto done;
     rc = load_key(s, a->key, err);
 done:
@@ -165,6 +171,8 @@ void oauth_free(oauth *a)
 {
     if (!a) return;
     if (a->bearer) a->s->ops->finalize(a->bearer);
+    EVP_MD_CTX_free(a->md_ctx);
+    EVP_MD_free(a->sha256);
     OPENSSL_cleanse(a->key, sizeof a->key);
     free(a);
 }
@@ -804,7 +812,8 @@ int oauth_check_bearer(oauth *a, const char *h, oauth_grant *out, eg_err *err)
         if (err) *err = e2;
         return rc;
     }
-    cd_sha256_hex(tok, hash);
+    if (cd_sha256_hex_with(a->md_ctx, a->sha256, tok, hash))
+        return eg_errf(err, EG_ESOFTWARE, NULL, 0, 0, "cannot hash the bearer token (OpenSSL failed)");
     s->ops->reset(a->bearer);
     s->ops->bind_text(a->bearer, 1, hash);
     rc = s->ops->step(a->bearer, &e2);

@@ -88,9 +88,11 @@
 
 #include "tls.h"
 
-#define STREAM_HIGH (64u * 1024) /* queue at most this much of a stream */
-#define STREAM_LOW (16u * 1024)  /* ask the producer again below this */
+#define STREAM_HIGH (256u * 1024) /* queue at most this much of a stream */
+#define STREAM_LOW (64u * 1024)  /* ask the producer again below this */
 #define PUMP_MAX_CALLS 32        /* producer calls per turn, then yield */
+#define ONE_RECORD (16u * 1024)  /* TLS record payload: answers up to this go out whole */
+#define ACCEPT_PAUSE_US 1000     /* workers: listener pause after an accept */
 
 typedef struct handler_ent {
     http_handler_fn fn;
@@ -149,11 +151,14 @@ struct server {
     timer_ent **timers;
     size_t ntimers;
     struct event *stop_ev, *grace_ev, *sigint_ev, *sigterm_ev;
+    struct event *resume_ev;     /* workers: accept again (see accept_one) */
     int port;
     int nconn;    /* open accepted connections */
     int busy;     /* connections in CONN_HANDLING */
     int stopping;
     struct timeval stop_at;
+    char date[64];   /* the Date header, for date_sec */
+    time_t date_sec;
 };
 
 /* ---- process-wide setup, done once ------------------------------------- */
@@ -202,17 +207,24 @@ static double ms_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* "Tue, 15 Nov 1994 08:12:31 GMT" (RFC 9110 IMF-fixdate), locale-free. */
-static void http_date(char *buf, size_t size)
+/* "Tue, 15 Nov 1994 08:12:31 GMT" (RFC 9110 IMF-fixdate), locale-free;
+ * formatted once a second into sv->date (the loop's cached clock). */
+static const char *http_date(server *sv)
 {
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-             mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    struct timeval tv;
+    if (event_base_gettimeofday_cached(sv->base, &tv) != 0) tv.tv_sec = time(NULL);
+    if (!sv->date[0] || tv.tv_sec != sv->date_sec) {
+        time_t now = tv.tv_sec;
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        snprintf(sv->date, sizeof sv->date, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+                 tm.tm_mday, mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        sv->date_sec = tv.tv_sec;
+    }
+    return sv->date;
 }
 
 /* Append s to out as a JSON string body (no quotes), bounded. */
@@ -334,6 +346,33 @@ static void conn_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *
         event_base_gettimeofday_cached(c->sv->base, &c->last_progress);
 }
 
+/* Pre-forked workers share one listening socket, and libevent accepts in
+ * a loop until the backlog is empty: a burst of new connections (a client
+ * opening eight at once) would all land on the first worker to wake while
+ * the others idle -- measured: 8 of 8 on one of two workers, every time.
+ * A worker therefore pauses its listener for ACCEPT_PAUSE_US after each
+ * accept, long enough for the other workers woken by the same burst to take
+ * theirs (a TLS handshake costs about that much CPU anyway, so the pause
+ * does not lower the rate a worker can set up connections at).  Keep-alive
+ * requests are not affected. */
+static void accept_one(server *sv)
+{
+    if (sv->o.listen_fd <= 0 || !sv->bound || !sv->resume_ev) return;
+    struct evconnlistener *l = evhttp_bound_socket_get_listener(sv->bound);
+    struct timeval pause = {0, ACCEPT_PAUSE_US};
+    if (l && evconnlistener_disable(l) == 0) evtimer_add(sv->resume_ev, &pause);
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    server *sv = arg;
+    (void)fd, (void)what;
+    if (sv->bound && !sv->stopping) {
+        struct evconnlistener *l = evhttp_bound_socket_get_listener(sv->bound);
+        if (l) evconnlistener_enable(l);
+    }
+}
+
 /* evhttp's bufferevent factory: every connection is TLS. */
 static struct bufferevent *conn_new_bev(struct event_base *base, void *arg)
 {
@@ -360,6 +399,7 @@ static struct bufferevent *conn_new_bev(struct event_base *base, void *arg)
         sv->nconn++;
         conn_set_state(c, CONN_READING);
     }
+    accept_one(sv);
     return bev;
 }
 
@@ -538,7 +578,6 @@ static const char *method_name(enum evhttp_cmd_type t)
 static void put_headers(server *sv, struct evhttp_request *req, const http_resp *rs)
 {
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-    char date[64];
     int has_type = 0;
     for (size_t i = 0; rs && i < http_resp_header_count(rs); i++) {
         const char *n, *v;
@@ -550,8 +589,7 @@ static void put_headers(server *sv, struct evhttp_request *req, const http_resp 
         evhttp_add_header(oh, n, v);
     }
     if (!has_type) evhttp_add_header(oh, "Content-Type", "text/plain; charset=utf-8");
-    http_date(date, sizeof date);
-    evhttp_add_header(oh, "Date", date);
+    evhttp_add_header(oh, "Date", http_date(sv));
     evhttp_add_header(oh, "Server", "espigate");
     if (sv->stopping) evhttp_add_header(oh, "Connection", "close");
 }
@@ -578,6 +616,11 @@ static void send_buffered(conn *c, struct evhttp_request *req, const http_resp *
     c->bytes = buf ? evbuffer_get_length(buf) : 0;
     evhttp_send_reply(req, status, NULL, buf);
     if (buf) evbuffer_free(buf);
+    /* evhttp queued the head and the body as separate chains, which
+     * bufferevent_openssl would send as two TLS records in two write()s;
+     * a small answer goes out as one record in one write */
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (evbuffer_get_length(out) <= ONE_RECORD) evbuffer_pullup(out, -1);
 }
 
 /* A short plain-text answer made by the core (400, 404, 431, 500). */
@@ -659,15 +702,19 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 
 static void note_request(conn *c, struct evhttp_request *req, struct evhttp_connection *evcon)
 {
-    const char *uri = evhttp_request_get_uri(req);
-    const char *ua = evhttp_find_header(evhttp_request_get_input_headers(req), "User-Agent");
-    char *addr = NULL;
-    ev_uint16_t port = 0;
-    evhttp_connection_get_peer(evcon, &addr, &port);
     snprintf(c->method, sizeof c->method, "%s", method_name(evhttp_request_get_command(req)));
-    snprintf(c->path, sizeof c->path, "%.*s", (int)strcspn(uri ? uri : "", "?#"), uri ? uri : "");
-    snprintf(c->ua, sizeof c->ua, "%s", ua ? ua : "");
-    snprintf(c->remote, sizeof c->remote, "%s", addr ? addr : "");
+    if (!c->remote[0]) { /* the peer of a connection does not change */
+        char *addr = NULL;
+        ev_uint16_t port = 0;
+        evhttp_connection_get_peer(evcon, &addr, &port);
+        snprintf(c->remote, sizeof c->remote, "%s", addr ? addr : "");
+    }
+    if (c->sv->o.access_log) { /* path and user agent are for the log only */
+        const char *uri = evhttp_request_get_uri(req);
+        const char *ua = evhttp_find_header(evhttp_request_get_input_headers(req), "User-Agent");
+        snprintf(c->path, sizeof c->path, "%.*s", (int)strcspn(uri ? uri : "", "?#"), uri ? uri : "");
+        snprintf(c->ua, sizeof c->ua, "%s", ua ? ua : "");
+    }
     c->status = 0;
     c->bytes = 0;
     c->logged = 0;
@@ -879,13 +926,21 @@ server *server_new(const server_opts *o, eg_err *err)
     }
     signal(SIGPIPE, SIG_IGN); /* a vanished peer must not kill the process */
 
-    sv->base = event_base_new();
+    /* epoll's changelist: the read-off/write-on/write-off flips evhttp makes
+     * around every request are applied once per loop turn, at epoll_wait,
+     * instead of as three epoll_ctl calls (we never dup() a socket, the one
+     * case the changelist gets wrong) */
+    struct event_config *cfg = event_config_new();
+    if (cfg) event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    sv->base = cfg ? event_base_new_with_config(cfg) : NULL;
+    if (cfg) event_config_free(cfg);
     sv->http = sv->base ? evhttp_new(sv->base) : NULL;
     if (sv->base) {
         sv->stop_ev = event_new(sv->base, -1, 0, stop_cb, sv);
         sv->grace_ev = event_new(sv->base, -1, EV_PERSIST, grace_cb, sv);
+        sv->resume_ev = event_new(sv->base, -1, 0, resume_cb, sv);
     }
-    if (!sv->http || !sv->stop_ev || !sv->grace_ev) {
+    if (!sv->http || !sv->stop_ev || !sv->grace_ev || !sv->resume_ev) {
         rc = eg_errf(err, EG_ENOMEM, NULL, 0, 0, "cannot create the event loop");
         goto done;
     }
@@ -1014,6 +1069,7 @@ int server_run(server *sv, eg_err *err)
     if (sv->sigint_ev) event_del(sv->sigint_ev);
     if (sv->sigterm_ev) event_del(sv->sigterm_ev);
     event_del(sv->grace_ev);
+    event_del(sv->resume_ev);
     return rc;
 }
 
@@ -1031,6 +1087,7 @@ void server_free(server *sv)
     }
     if (sv->stop_ev) event_free(sv->stop_ev);
     if (sv->grace_ev) event_free(sv->grace_ev);
+    if (sv->resume_ev) event_free(sv->resume_ev);
     if (sv->sigint_ev) event_free(sv->sigint_ev);
     if (sv->sigterm_ev) event_free(sv->sigterm_ev);
     if (sv->http) evhttp_free(sv->http); /* closes connections: streams end */

@@ -20,10 +20,13 @@
 #     the downloaded bytes as a static file (BENCH_BULK_NGINX=0 skips that and
 #     the ~1 GB file on disk).
 # nginx runs in the foreground from a temp config (BENCH_NGINX_WORKERS worker
-# processes, default auto; espigate streams a feed from a worker thread, so it
-# may use both cores too).  Not a test: nothing is asserted; the targets are
-# printed beside the ratios for the reader to judge.  Loopback only; every
-# process and file it starts is removed at exit.
+# processes, default auto = one per core).  The targets are judged on
+# `espigate serve --workers N` (BENCH_WORKERS, default one per core, as
+# nginx's auto), each pair of wrk runs back to back so both see the same
+# machine; one espigate process (one event loop, plus a worker thread per
+# streamed feed) is measured after them for reference.  Not a test: nothing
+# is asserted; the targets are printed beside the ratios for the reader to
+# judge.  Loopback only; every process and file it starts is removed at exit.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -183,38 +186,38 @@ row() { # LABEL ESPIGATE NGINX RATIO TARGET: the target as "<= X" or ">= X" gets
   printf '%-24s %12s %12s %8s   %-8s %s\n' "$1" "$2" "$3" "$4" "$5" "$v"
 }
 
+workers=${BENCH_WORKERS:-$(nproc)}
 echo "== wrk on loopback, keep-alive, TLS (same certificate); nginx worker_processes $nginx_workers; $(nproc) cores"
-echo "espigate: one process (the rows below), then --workers (after them)"
 echo "Subscription feed: $(mb "$sub_bytes") MB ($days days x 96 readings), wrk $feed_wrk"
 echo "ReadServiceStatus: $status_bytes bytes, wrk $small_wrk"
-# the same store served by --workers W processes (one per core by default, as
-# nginx's worker_processes auto), on its own port
-workers=${BENCH_WORKERS:-$(nproc)}
+# the same store served by --workers W processes sharing one listening socket,
+# on its own port
 WPORT=$(free_port)
 "$E" serve --db "$DB" --listen "127.0.0.1:$WPORT" --base-url "$BASE" --cert "$CERT" --key "$KEY" \
   --workers "$workers" >"$BENCH_DIR/serve-w.out" 2>"$BENCH_DIR/serve-w.err" &
 PIDS+=("$!")
 for _ in $(seq 100); do grep -q 'listening on' "$BENCH_DIR/serve-w.out" 2>/dev/null && break; sleep 0.1; done
 bench_wrk w-feed "${SUB_URI/:$EPORT\//:$WPORT/}" "$feed_wrk"; w_feed_rps=$RPS w_feed_p99=$P99_MS
-bench_wrk w-small "${STATUS_URI/:$EPORT\//:$WPORT/}" "$small_wrk"; w_small_rps=$RPS w_small_p99=$P99_MS
-bench_wrk e-feed "$SUB_URI" "$feed_wrk"; e_feed_rps=$RPS e_feed_p99=$P99_MS
 bench_wrk n-feed "$NBASE/subscription.xml" "$feed_wrk"; n_feed_rps=$RPS n_feed_p99=$P99_MS
-bench_wrk e-small "$STATUS_URI" "$small_wrk"; e_small_rps=$RPS e_small_p99=$P99_MS
+bench_wrk w-small "${STATUS_URI/:$EPORT\//:$WPORT/}" "$small_wrk"; w_small_rps=$RPS w_small_p99=$P99_MS
 bench_wrk n-small "$NBASE/status.xml" "$small_wrk"; n_small_rps=$RPS n_small_p99=$P99_MS
+bench_wrk e-feed "$SUB_URI" "$feed_wrk"; e_feed_rps=$RPS e_feed_p99=$P99_MS
+bench_wrk e-small "$STATUS_URI" "$small_wrk"; e_small_rps=$RPS e_small_p99=$P99_MS
 alive "the wrk runs"
+echo "espigate serve --workers $workers (one listening socket, $workers processes) vs nginx:"
 row "" espigate nginx ratio target
-row "feed requests/s" "$e_feed_rps" "$n_feed_rps" "$(ratio "$e_feed_rps" "$n_feed_rps")" ">= 0.50"
-row "feed p99 latency ms" "$e_feed_p99" "$n_feed_p99" "$(ratio "$e_feed_p99" "$n_feed_p99")" "<= 2.00"
-row "feed MB/s" "$(awk -v r="$e_feed_rps" -v b="$sub_bytes" 'BEGIN{printf "%.1f", r*b/1e6}')" \
-    "$(awk -v r="$n_feed_rps" -v b="$sub_bytes" 'BEGIN{printf "%.1f", r*b/1e6}')" \
-    "$(ratio "$e_feed_rps" "$n_feed_rps")" ""
-row "status requests/s" "$e_small_rps" "$n_small_rps" "$(ratio "$e_small_rps" "$n_small_rps")" ">= 0.50"
-row "status p99 latency ms" "$e_small_p99" "$n_small_p99" "$(ratio "$e_small_p99" "$n_small_p99")" "(none)"
-echo "espigate --workers $workers (one listening socket, $workers processes):"
 row "feed requests/s" "$w_feed_rps" "$n_feed_rps" "$(ratio "$w_feed_rps" "$n_feed_rps")" ">= 0.50"
 row "feed p99 latency ms" "$w_feed_p99" "$n_feed_p99" "$(ratio "$w_feed_p99" "$n_feed_p99")" "<= 2.00"
+row "feed MB/s" "$(awk -v r="$w_feed_rps" -v b="$sub_bytes" 'BEGIN{printf "%.1f", r*b/1e6}')" \
+    "$(awk -v r="$n_feed_rps" -v b="$sub_bytes" 'BEGIN{printf "%.1f", r*b/1e6}')" \
+    "$(ratio "$w_feed_rps" "$n_feed_rps")" ""
 row "status requests/s" "$w_small_rps" "$n_small_rps" "$(ratio "$w_small_rps" "$n_small_rps")" ">= 0.50"
 row "status p99 latency ms" "$w_small_p99" "$n_small_p99" "$(ratio "$w_small_p99" "$n_small_p99")" "(none)"
+echo "for reference, one espigate process (one event loop) vs the same nginx figures:"
+row "feed requests/s" "$e_feed_rps" "$n_feed_rps" "$(ratio "$e_feed_rps" "$n_feed_rps")" ""
+row "feed p99 latency ms" "$e_feed_p99" "$n_feed_p99" "$(ratio "$e_feed_p99" "$n_feed_p99")" ""
+row "status requests/s" "$e_small_rps" "$n_small_rps" "$(ratio "$e_small_rps" "$n_small_rps")" ""
+row "status p99 latency ms" "$e_small_p99" "$n_small_p99" "$(ratio "$e_small_p99" "$n_small_p99")" ""
 # wrk's latency figures cover completed responses only: check that every feed
 # response on one keep-alive connection arrives whole and in time
 ka_n=${BENCH_KEEPALIVE_N:-20}

@@ -219,6 +219,74 @@ static void test_writer_interval_reading_extremes_and_negatives(void **state)
     free(m.data);
 }
 
+/* Indented, every IntervalReading field; then thousands of readings (past
+ * the 64 KiB batch, so the direct-to-sink spill runs) whose values cross
+ * every digit count, checked against snprintf. */
+static void test_writer_interval_reading_pretty_all_fields(void **state)
+{
+    (void)state;
+    membuf m;
+    espi_writer *w = mem_open(&m, 1);
+    espi_entry e;
+    espi_interval_reading r;
+    eg_err err;
+    entry_basic(&e, "IB");
+    espi_interval_reading_init(&r);
+    r.cost = 10;
+    r.qualities[0] = ESPI_QUALITY_VALID;
+    r.n_qualities = 1;
+    r.time_period.duration = 900;
+    r.time_period.start = 1700000000;
+    r.value = 99;
+    r.consumption_tier = 1;
+    r.tou = 2;
+    r.cpp = 100;
+    espi_interval_block b = {{900, 1700000000}, &r, 1};
+    assert_int_equal(espi_writer_interval_block(w, &e, &b, &err), 0);
+    mem_close(w, &m);
+    const char *want =
+        "\n      <IntervalReading>"
+        "\n        <cost>10</cost>"
+        "\n        <ReadingQuality>"
+        "\n          <quality>0</quality>"
+        "\n        </ReadingQuality>"
+        "\n        <timePeriod>"
+        "\n          <duration>900</duration>"
+        "\n          <start>1700000000</start>"
+        "\n        </timePeriod>"
+        "\n        <value>99</value>"
+        "\n        <consumptionTier>1</consumptionTier>"
+        "\n        <tou>2</tou>"
+        "\n        <cpp>100</cpp>"
+        "\n      </IntervalReading>"
+        "\n    </IntervalBlock>";
+    assert_non_null(strstr(m.data, want));
+    free(m.data);
+
+    enum { N = 4000 };
+    espi_interval_reading *rs = calloc(N, sizeof *rs);
+    size_t cap = (size_t)N * 96 + 1024, len = 0;
+    char *expect = malloc(cap);
+    assert_non_null(rs);
+    assert_non_null(expect);
+    int64_t v = 0;
+    for (int i = 0; i < N; i++) {
+        espi_interval_reading_init(&rs[i]);
+        rs[i].value = (i % 2 ? -v : v);
+        len += (size_t)snprintf(expect + len, cap - len, "<IntervalReading><value>%lld</value></IntervalReading>",
+                                (long long)rs[i].value);
+        v = v < INT64_MAX / 7 ? v * 7 + i % 10 : i;
+    }
+    w = mem_open(&m, 0);
+    espi_interval_block big = {{900, 0}, rs, N};
+    assert_int_equal(espi_writer_interval_block(w, &e, &big, &err), 0);
+    mem_close(w, &m);
+    assert_non_null(strstr(m.data, expect));
+    free(m.data);
+    free(expect);
+    free(rs);
+}
+
 static void test_writer_usage_point_booleans_and_nested(void **state)
 {
     (void)state;
@@ -588,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_writer_reading_type_order_and_absent_fields),
         cmocka_unit_test(test_writer_hostile_text_is_escaped),
         cmocka_unit_test(test_writer_interval_reading_extremes_and_negatives),
+        cmocka_unit_test(test_writer_interval_reading_pretty_all_fields),
         cmocka_unit_test(test_writer_usage_point_booleans_and_nested),
         cmocka_unit_test(test_writer_legacy_summary_stops_at_commodity),
         cmocka_unit_test(test_writer_feed_and_bare_documents),

@@ -1,6 +1,7 @@
 /* test_http.c -- requests and responses as plain data (feeds/http.c): the
- * target parser and http_resp_take_buffer, which every handler that builds a
- * whole document uses (buffered when small, streamed from memory when not). */
+ * target parser, http_resp_take_buffer, which every handler that builds a
+ * whole document uses (buffered when small, streamed from memory when not),
+ * and http_resp_give, how a feed's producer hands over its chunks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,12 +63,36 @@ static void test_http_large_buffer_is_streamed_whole(void **state)
     http_resp_free(rs); /* done() frees the buffer: ASan checks */
 }
 
+static void test_http_give_adopts_into_empty_body_and_appends_otherwise(void **state)
+{
+    (void)state;
+    http_resp *rs = http_resp_new();
+    size_t len;
+    char *a = malloc(4), *b = malloc(4);
+    assert_non_null(a);
+    assert_non_null(b);
+    memcpy(a, "abc", 3);
+    memcpy(b, "def", 3);
+    assert_int_equal(http_resp_give(rs, a, 3), 0);
+    assert_ptr_equal(http_resp_body(rs, &len), a); /* no copy */
+    assert_string_equal(http_resp_body(rs, &len), "abc");
+    assert_int_equal(http_resp_give(rs, b, 3), 0); /* appended, b freed: ASan checks */
+    assert_string_equal(http_resp_body(rs, &len), "abcdef");
+    assert_int_equal(len, 6);
+    char *body = http_resp_take_body(rs, &len);
+    assert_int_equal(len, 6);
+    free(body);
+    assert_int_equal(http_resp_give(rs, NULL, 0), -1);
+    http_resp_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_target_is_decoded_and_duplicates_refused),
         cmocka_unit_test(test_http_small_buffer_is_sent_buffered),
         cmocka_unit_test(test_http_large_buffer_is_streamed_whole),
+        cmocka_unit_test(test_http_give_adopts_into_empty_body_and_appends_otherwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
