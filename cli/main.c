@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "espi.h"
 #include "cmd_client.h"
 #include "cmd_notify.h"
 #include "cmd_audit.h"
@@ -60,6 +61,7 @@ int main(int argc, char **argv)
         return EG_EXIT_USAGE;
     }
     const char *name = argv[1];
+    espi_global_init(); /* before any command starts a thread (translate -j, the reader, serve) */
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         if (argc > 2 && strcmp(name, "help") == 0) {
             char help[] = "--help";

@@ -578,4 +578,11 @@ int espi_time_parse(const char *s, int64_t *out);
  * rule (bad month/operator/day) or is ESPI_DST_RULE_NONE. */
 int espi_dst_rule_instant(uint32_t rule, int year, int64_t offset_before, int64_t *out);
 
+/* Set up the global state of the libraries under the reader and writer
+ * (libxml2 initialises its globals lazily, which races when two threads
+ * open their first parser or writer at once).  Call it once from the main
+ * thread before any other thread reads or writes XML; calling it again is
+ * harmless.  The CLI calls it at startup. */
+void espi_global_init(void);
+
 #endif

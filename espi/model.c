@@ -6,6 +6,8 @@
 #include <time.h>
 #include <uuid/uuid.h>
 
+#include <libxml/parser.h>
+
 static const char *const resource_names[ESPI_RES_COUNT] = {
     [ESPI_RES_USAGE_POINT] = "UsagePoint",
     [ESPI_RES_METER_READING] = "MeterReading",
@@ -281,4 +283,9 @@ int espi_dst_rule_instant(uint32_t rule, int year, int64_t offset_before, int64_
     }
     *out = (first + day - 1) * 86400 + hours * 3600 + secs - offset_before;
     return 0;
+}
+
+void espi_global_init(void)
+{
+    xmlInitParser();
 }
