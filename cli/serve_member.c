@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "custodian.h"
@@ -129,8 +130,12 @@ int member_page_handle(void *ctx, const http_req *r, http_resp *rs)
     eg_err err;
     eg_err_clear(&err);
     if (!login || !password || !*login ||
-        cd_member_check(mp->s, login, password, customer, &err)) {
-        send_form(mp, rs, 403, "Login or password is not right. Try again.");
+        cd_member_check(mp->s, login, password, (int64_t)time(NULL), customer, &err)) {
+        if (err.code == EG_ELIMIT)
+            send_form(mp, rs, 429, "Too many wrong passwords for this login: wait a few minutes, "
+                                   "then try again.");
+        else
+            send_form(mp, rs, 403, "Login or password is not right. Try again.");
         return 1;
     }
     char *html;

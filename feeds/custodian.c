@@ -27,6 +27,8 @@ static const char *const cd_schema =
     " scopes TEXT NOT NULL, entry_id TEXT NOT NULL, created BIGINT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS cd_member(login TEXT PRIMARY KEY, customer TEXT NOT NULL,"
     " pw TEXT NOT NULL, created BIGINT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS cd_login_fail(login TEXT PRIMARY KEY, failures BIGINT NOT NULL,"
+    " locked_until BIGINT NOT NULL, last BIGINT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS cd_subscription(id TEXT PRIMARY KEY, client_id TEXT NOT NULL,"
     " customer TEXT NOT NULL, created BIGINT NOT NULL, UNIQUE(client_id, customer));"
     "CREATE TABLE IF NOT EXISTS cd_authorization(id TEXT PRIMARY KEY, client_id TEXT NOT NULL,"
@@ -610,7 +612,66 @@ done:
     return finish_tx(s, rc, err);
 }
 
-int cd_member_check(store *s, const char *login, const char *password,
+/* Seconds login must still wait before its password is checked again (0: none). */
+static int login_wait(store *s, const char *login, int64_t now, int64_t *wait, eg_err *err)
+{
+    store_stmt *st = NULL;
+    int rc = prep(s, "SELECT locked_until FROM cd_login_fail WHERE login = ?1", &st, err);
+    *wait = 0;
+    if (!rc) {
+        s->ops->bind_text(st, 1, login);
+        rc = s->ops->step(st, err);
+        if (rc == 1 && s->ops->col_i64(st, 0) > now) *wait = s->ops->col_i64(st, 0) - now;
+        if (rc > 0) rc = 0;
+    }
+    s->ops->finalize(st);
+    return rc;
+}
+
+/* Count one failure of login; from the CD_LOGIN_FREE_TRIES-th on, lock it for
+ * 30 s doubling per further failure, at most CD_LOGIN_MAX_WAIT.  Rows idle
+ * for a day are dropped when a new one is made. */
+static int login_failed(store *s, const char *login, int64_t now, eg_err *err)
+{
+    store_stmt *st = NULL;
+    int64_t failures = 0;
+    int rc = prep(s,
+                  "INSERT INTO cd_login_fail(login, failures, locked_until, last)"
+                  " VALUES(?1, 1, 0, CAST(?2 AS BIGINT)) ON CONFLICT(login) DO UPDATE SET"
+                  " failures = cd_login_fail.failures + 1, last = excluded.last RETURNING failures",
+                  &st, err);
+    if (!rc) {
+        s->ops->bind_text(st, 1, login);
+        s->ops->bind_i64(st, 2, now);
+        if ((rc = s->ops->step(st, err)) == 1) failures = s->ops->col_i64(st, 0);
+        if (rc > 0) rc = 0;
+    }
+    s->ops->finalize(st);
+    st = NULL;
+    if (rc) return rc;
+    if (failures == 1) {
+        if ((rc = prep(s, "DELETE FROM cd_login_fail WHERE last < CAST(?1 AS BIGINT)", &st, err)))
+            return rc;
+        s->ops->bind_i64(st, 1, now - 86400);
+        rc = s->ops->step(st, err);
+        s->ops->finalize(st);
+        return rc < 0 ? rc : 0;
+    }
+    if (failures < CD_LOGIN_FREE_TRIES) return 0;
+    int64_t lock = 30;
+    for (int64_t k = CD_LOGIN_FREE_TRIES; k < failures && lock < CD_LOGIN_MAX_WAIT; k++) lock *= 2;
+    if (lock > CD_LOGIN_MAX_WAIT) lock = CD_LOGIN_MAX_WAIT;
+    if ((rc = prep(s, "UPDATE cd_login_fail SET locked_until = CAST(?2 AS BIGINT) WHERE login = ?1",
+                   &st, err)))
+        return rc;
+    s->ops->bind_text(st, 1, login);
+    s->ops->bind_i64(st, 2, now + lock);
+    rc = s->ops->step(st, err);
+    s->ops->finalize(st);
+    return rc < 0 ? rc : 0;
+}
+
+int cd_member_check(store *s, const char *login, const char *password, int64_t now,
                     char customer[CD_ID_MAX], eg_err *err)
 {
     /* A well-formed hash of nothing anyone knows: unknown logins pay for
@@ -619,8 +680,14 @@ int cd_member_check(store *s, const char *login, const char *password,
                                 "0000000000000000000000000000000000000000000000000000000000000000";
     char pw[256] = "";
     store_stmt *st = NULL;
-    int rc = prep(s, "SELECT pw, customer FROM cd_member WHERE login = ?1", &st, err);
+    int64_t wait;
     customer[0] = '\0';
+    int rc = login_wait(s, login, now, &wait, err);
+    if (rc) return rc;
+    if (wait > 0) /* no scrypt either: a locked login costs an attacker's requests nothing */
+        return eg_errf(err, EG_ELIMIT, NULL, 0, 0, "too many failed logins; try again in %lld s",
+                       (long long)wait);
+    rc = prep(s, "SELECT pw, customer FROM cd_member WHERE login = ?1", &st, err);
     if (rc) goto done;
     s->ops->bind_text(st, 1, login);
     rc = s->ops->step(st, err);
@@ -629,13 +696,22 @@ int cd_member_check(store *s, const char *login, const char *password,
         copy(pw, sizeof pw, s->ops->col_text(st, 0));
         copy(customer, CD_ID_MAX, s->ops->col_text(st, 1));
     }
+    s->ops->finalize(st);
+    st = NULL;
     rc = cd_password_verify(password, pw[0] ? pw : dummy, NULL);
     if (rc || !pw[0]) {
         customer[0] = '\0';
+        eg_err ferr;
+        eg_err_clear(&ferr);
+        if ((rc = login_failed(s, login, now, &ferr))) return eg_errf(err, rc, NULL, 0, 0, "%s", ferr.msg);
         rc = eg_errf(err, EG_EINVALID, NULL, 0, 0, "wrong login or password");
+    } else {
+        const char *p[] = {login};
+        rc = run_text(s, "DELETE FROM cd_login_fail WHERE login = ?1", p, 1, NULL, err);
     }
 done:
     s->ops->finalize(st);
+    OPENSSL_cleanse(pw, sizeof pw);
     return rc;
 }
 

@@ -135,8 +135,16 @@ int cd_member_set(store *s, const char *login, const char *customer, const char 
                   int64_t now, eg_err *err);
 /* 0 and customer filled when login/password match; EG_EINVALID for an
  * unknown login or a wrong password alike -- an unknown login still runs
- * scrypt once, so both take about the same time. */
-int cd_member_check(store *s, const char *login, const char *password,
+ * scrypt once, so both take about the same time.  Guessing is throttled per
+ * login, in the store so every server process sees it: after
+ * CD_LOGIN_FREE_TRIES failures in a row a login must wait 30 s, doubling with
+ * each further failure up to CD_LOGIN_MAX_WAIT; meanwhile the answer is
+ * EG_ELIMIT ("try again in N s") and the password is not even checked.
+ * Unknown logins count the same, so throttling does not reveal which logins
+ * exist.  A success clears the count.  now: UTC seconds. */
+#define CD_LOGIN_FREE_TRIES 5
+#define CD_LOGIN_MAX_WAIT 900
+int cd_member_check(store *s, const char *login, const char *password, int64_t now,
                     char customer[CD_ID_MAX], eg_err *err);
 int cd_member_list(store *s,
                    int (*cb)(void *ctx, const char *login, const char *customer, int64_t created),

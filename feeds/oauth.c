@@ -428,8 +428,13 @@ static int handle_authorize(oauth *a, const http_req *r, http_resp *rs)
     const char *login = http_req_form(r, "login"), *pw = http_req_form(r, "password");
     char customer[CD_ID_MAX];
     eg_err err;
-    if (!login || !pw || cd_member_check(a->s, login, pw, customer, &err)) {
-        consent(a, &p, app, rs, 403, login ? login : "", "Wrong login or password.");
+    eg_err_clear(&err);
+    if (!login || !pw || cd_member_check(a->s, login, pw, now_of(a), customer, &err)) {
+        if (err.code == EG_ELIMIT) /* throttled: say so, and for how long */
+            consent(a, &p, app, rs, 429, login, "Too many wrong passwords for this login: "
+                    "wait a few minutes, then try again.");
+        else
+            consent(a, &p, app, rs, 403, login ? login : "", "Wrong login or password.");
         goto done;
     }
     approve(a, &p, customer, rs);

@@ -823,16 +823,47 @@ static void test_oauth_tokens_never_stored_in_plain_text(void **state)
     world_free(f);
 }
 
+/* Guessing a password is throttled per login, known or not; a success clears it. */
+static void test_oauth_member_login_throttled(void **state)
+{
+    fx *f = world(state);
+    eg_err err;
+    char cust[CD_ID_MAX];
+    int64_t t = f->now;
+    assert_int_equal(cd_member_set(f->s, "erin", "cust1", "right pass", t, &err), 0);
+    for (int i = 0; i < CD_LOGIN_FREE_TRIES; i++)
+        assert_int_equal(cd_member_check(f->s, "erin", "guess", t, cust, &err), EG_EINVALID);
+    /* locked: even the right password is refused, with the wait in the message */
+    assert_int_equal(cd_member_check(f->s, "erin", "right pass", t + 1, cust, &err), EG_ELIMIT);
+    assert_non_null(strstr(err.msg, "try again in 29 s"));
+    assert_string_equal(cust, "");
+    /* after the wait the right password works and clears the count */
+    assert_int_equal(cd_member_check(f->s, "erin", "right pass", t + 31, cust, &err), 0);
+    assert_string_equal(cust, "cust1");
+    assert_int_equal(cd_member_check(f->s, "erin", "guess", t + 32, cust, &err), EG_EINVALID);
+    assert_int_equal(cd_member_check(f->s, "erin", "right pass", t + 33, cust, &err), 0);
+    /* an unknown login is throttled the same way, and the wait doubles */
+    for (int i = 0; i < CD_LOGIN_FREE_TRIES; i++)
+        assert_int_equal(cd_member_check(f->s, "mallory", "x", t, cust, &err), EG_EINVALID);
+    assert_int_equal(cd_member_check(f->s, "mallory", "x", t + 10, cust, &err), EG_ELIMIT);
+    assert_int_equal(cd_member_check(f->s, "mallory", "x", t + 31, cust, &err), EG_EINVALID);
+    assert_int_equal(cd_member_check(f->s, "mallory", "x", t + 32, cust, &err), EG_ELIMIT);
+    assert_non_null(strstr(err.msg, "try again in 59 s"));
+    /* other logins are not affected */
+    assert_int_equal(cd_member_check(f->s, "erin", "right pass", t + 32, cust, &err), 0);
+    world_free(f);
+}
+
 static void test_oauth_member_set_uses_scrypt(void **state)
 {
     fx *f = world(state);
     eg_err err;
     char cust[CD_ID_MAX];
     assert_int_equal(cd_member_set(f->s, "carol", "cust1", "s3cret pass", f->now, &err), 0);
-    assert_int_equal(cd_member_check(f->s, "carol", "s3cret pass", cust, &err), 0);
+    assert_int_equal(cd_member_check(f->s, "carol", "s3cret pass", f->now, cust, &err), 0);
     assert_string_equal(cust, "cust1");
-    assert_int_equal(cd_member_check(f->s, "carol", "wrong", cust, &err), EG_EINVALID);
-    assert_int_equal(cd_member_check(f->s, "nobody", "wrong", cust, &err), EG_EINVALID);
+    assert_int_equal(cd_member_check(f->s, "carol", "wrong", f->now, cust, &err), EG_EINVALID);
+    assert_int_equal(cd_member_check(f->s, "nobody", "wrong", f->now, cust, &err), EG_EINVALID);
     assert_true(table_holds(f->s, "SELECT pw, pw, pw, pw, pw FROM cd_member WHERE login = 'carol'",
                             "scrypt$32768$8$1$"));
     assert_false(table_holds(f->s, "SELECT pw, pw, pw, pw, pw FROM cd_member", "s3cret"));
@@ -856,7 +887,8 @@ static void test_oauth_member_set_uses_scrypt(void **state)
     cmocka_unit_test_setup(test_oauth_unknown_grant_type, test_setup),                         \
     cmocka_unit_test_setup(test_oauth_app_remove_revokes_everything, test_setup),              \
     cmocka_unit_test_setup(test_oauth_tokens_never_stored_in_plain_text, test_setup),          \
-    cmocka_unit_test_setup(test_oauth_member_set_uses_scrypt, test_setup)
+    cmocka_unit_test_setup(test_oauth_member_set_uses_scrypt, test_setup),                     \
+    cmocka_unit_test_setup(test_oauth_member_login_throttled, test_setup)
 
 int main(void)
 {
