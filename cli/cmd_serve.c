@@ -312,6 +312,19 @@ static void kick_notify(void *ctx)
     notify_worker_kick(ctx);
 }
 
+#define TOKEN_GRACE 86400 /* expired tokens are kept a day, then pruned */
+
+/* Hourly: drop tokens that expired more than a day ago (cd_token_prune). */
+static void prune_tokens(void *ctx)
+{
+    serve_ctx *sc = ctx;
+    eg_err err;
+    eg_err_clear(&err);
+    long n = 0;
+    if (cd_token_prune(sc->s, (int64_t)time(NULL) - TOKEN_GRACE, &n, &err))
+        fprintf(stderr, "espigate serve: pruning expired tokens: %s\n", err.msg);
+}
+
 /* One server process: everything above on one event loop.  listen_fd > 0:
  * accept on that shared socket (a pre-forked worker); banner: print where
  * it listens (the first worker only). */
@@ -402,11 +415,13 @@ static int serve_one(const serve_opts *po, int listen_fd, int banner)
     if (server_add_handler(sv, front_page, &sc) || server_add_handler(sv, oauth_handle, sc.oauth) ||
         server_add_handler(sv, member_page_handle, &mp) ||
         server_add_handler(sv, espi_api_handle, api) ||
-        server_add_timer(sv, (double)o.notify_interval, kick_notify, nw)) {
+        server_add_timer(sv, (double)o.notify_interval, kick_notify, nw) ||
+        server_add_timer(sv, 3600.0, prune_tokens, &sc)) {
         rc = eg_errf(&err, EG_ENOMEM, NULL, 0, 0, "out of memory");
         goto fail;
     }
 
+    prune_tokens(&sc); /* once at start, then hourly */
     if (!banner) goto run;
     printf("espigate serve: listening on %s (port %d), store %s", o.listen, server_port(sv),
            o.url);

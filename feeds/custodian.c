@@ -1103,3 +1103,19 @@ int cd_token_revoke(store *s, const char *hash, eg_err *err)
     if (!rc && !changed) rc = eg_errf(err, EG_EINVALID, NULL, 0, 0, "token already revoked");
     return rc;
 }
+
+int cd_token_prune(store *s, int64_t before, long *deleted, eg_err *err)
+{
+    store_stmt *st = NULL;
+    long n = 0;
+    int rc = prep(s, "DELETE FROM cd_token WHERE expires < CAST(?1 AS BIGINT) RETURNING hash", &st,
+                  err);
+    if (!rc) {
+        s->ops->bind_i64(st, 1, before);
+        while ((rc = s->ops->step(st, err)) == 1) n++;
+        if (rc > 0) rc = 0;
+    }
+    s->ops->finalize(st);
+    if (deleted) *deleted = rc ? 0 : n;
+    return rc;
+}

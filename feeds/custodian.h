@@ -246,5 +246,11 @@ int cd_token_use_code(store *s, const char *hash, eg_err *err);
 /* Revoke one token by hash (in the caller's write transaction).  0 when it
  * was active and is now revoked, EG_EINVALID when it already was. */
 int cd_token_revoke(store *s, const char *hash, eg_err *err);
+/* Delete every token (code, access, refresh; used, revoked or not) that
+ * expired before `before` (UTC seconds); *deleted (may be NULL) gets the
+ * count.  An expired token is refused anyway, so nothing changes for
+ * clients; the server calls it hourly with a day's grace so the table does
+ * not grow with every token ever issued. */
+int cd_token_prune(store *s, int64_t before, long *deleted, eg_err *err);
 
 #endif

@@ -823,6 +823,32 @@ static void test_oauth_tokens_never_stored_in_plain_text(void **state)
     world_free(f);
 }
 
+/* Tokens that expired before the cut are deleted; the others still work. */
+static void test_oauth_expired_tokens_pruned(void **state)
+{
+    fx *f = world(state);
+    eg_err err;
+    char old_tok[CD_SECRET_MAX], new_tok[CD_SECRET_MAX], code[CD_SECRET_MAX];
+    cd_token t;
+    long n = -1;
+    assert_int_equal(cd_token_issue(f->s, CD_TOKEN_ACCESS, "auth-x", "app-x", f->now - 100, NULL,
+                                     NULL, old_tok, &err), 0);
+    assert_int_equal(cd_token_issue(f->s, CD_TOKEN_CODE, "auth-x", "app-x", f->now - 50,
+                                     "https://x.example/cb", "c", code, &err), 0);
+    assert_int_equal(cd_token_issue(f->s, CD_TOKEN_REFRESH, "auth-x", "app-x", f->now + 100, NULL,
+                                     NULL, new_tok, &err), 0);
+    assert_int_equal(cd_token_prune(f->s, f->now - 60, &n, &err), 0);
+    assert_int_equal(n, 1); /* only the access token expired before the cut */
+    assert_int_equal(cd_token_find(f->s, old_tok, &t, &err), EG_ENOINPUT);
+    assert_int_equal(cd_token_find(f->s, code, &t, &err), 0);
+    assert_int_equal(cd_token_prune(f->s, f->now, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(cd_token_find(f->s, code, &t, &err), EG_ENOINPUT);
+    assert_int_equal(cd_token_find(f->s, new_tok, &t, &err), 0);
+    assert_int_equal(t.kind, CD_TOKEN_REFRESH);
+    world_free(f);
+}
+
 /* Guessing a password is throttled per login, known or not; a success clears it. */
 static void test_oauth_member_login_throttled(void **state)
 {
@@ -888,7 +914,8 @@ static void test_oauth_member_set_uses_scrypt(void **state)
     cmocka_unit_test_setup(test_oauth_app_remove_revokes_everything, test_setup),              \
     cmocka_unit_test_setup(test_oauth_tokens_never_stored_in_plain_text, test_setup),          \
     cmocka_unit_test_setup(test_oauth_member_set_uses_scrypt, test_setup),                     \
-    cmocka_unit_test_setup(test_oauth_member_login_throttled, test_setup)
+    cmocka_unit_test_setup(test_oauth_member_login_throttled, test_setup),                     \
+    cmocka_unit_test_setup(test_oauth_expired_tokens_pruned, test_setup)
 
 int main(void)
 {
