@@ -151,14 +151,72 @@ static uint32_t pool_add(parser *p, const unsigned char *s, size_t len)
     return off;
 }
 
+/* Eight ASCII digits at s (little-endian load) -> their value, or -1 when
+ * one of them is not a digit.  SWAR: three multiply-shift steps instead of a
+ * chain of eight dependent multiply-adds (epoch ms have 13 digits, and every
+ * point carries several). */
+static int64_t digits8(const char *s)
+{
+    uint64_t v;
+    memcpy(&v, s, 8);
+    if (((v & UINT64_C(0xF0F0F0F0F0F0F0F0)) |
+         (((v + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) >> 4)) !=
+        UINT64_C(0x3333333333333333))
+        return -1;
+    v -= UINT64_C(0x3030303030303030);
+    v = (v * 10 + (v >> 8)) & UINT64_C(0x00FF00FF00FF00FF);
+    v = (v * 100 + (v >> 16)) & UINT64_C(0x0000FFFF0000FFFF);
+    v = (v * 10000 + (v >> 32)) & UINT64_C(0x00000000FFFFFFFF);
+    return (int64_t)v;
+}
+
+/* Decimal digits s[0..len), 1 <= len <= 16, as a number; -1 when one is not
+ * a digit.  Reads only s[0..len). */
+static int64_t digits(const char *s, size_t len)
+{
+    static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+    if (len < 8) {
+        int64_t v = 0;
+        for (size_t k = 0; k < len; k++) {
+            if (s[k] < '0' || s[k] > '9') return -1;
+            v = v * 10 + (s[k] - '0');
+        }
+        return v;
+    }
+    int64_t hi = digits8(s);
+    if (hi < 0) return -1;
+    if (len == 8) return hi;
+    /* the last len-8 digits: the 8 bytes ending at s+len with the ones
+     * already read replaced by '0' */
+    uint64_t w;
+    size_t dup = 16 - len; /* 0..7 bytes of the window that belong to hi */
+    memcpy(&w, s + len - 8, 8);
+    if (dup) {
+        uint64_t m = (UINT64_C(1) << (8 * dup)) - 1;
+        w = (w & ~m) | (UINT64_C(0x3030303030303030) & m);
+    }
+    char t[8];
+    memcpy(t, &w, 8);
+    int64_t lo = digits8(t);
+    return lo < 0 ? -1 : hi * pow10[len - 8] + lo;
+}
+
 sh_num sh_doc_int(const char *s, size_t len)
 {
     sh_num r = {0, 0};
-    size_t i = len && s[0] == '-', k = i;
-    if (len - i <= 18) { /* the usual case: an epoch ms or a channel number, in one pass */
+    size_t i = len && s[0] == '-';
+    if (len > i && len - i <= 16) { /* the usual case: an epoch ms or a channel number */
+        int64_t v = digits(s + i, len - i);
+        if (v >= 0) {
+            r.v = i ? -v : v;
+            r.ok = 1;
+            return r;
+        }
+    } else if (len > i && len - i <= 18) {
         int64_t v = 0;
+        size_t k = i;
         for (; k < len && s[k] >= '0' && s[k] <= '9'; k++) v = v * 10 + (s[k] - '0');
-        if (k == len && k > i) {
+        if (k == len) {
             r.v = i ? -v : v;
             r.ok = 1;
             return r;
@@ -183,6 +241,7 @@ static int64_t point_x(const char *s, size_t len)
 static int64_t key_x(const unsigned char *s, size_t len)
 {
     if (len == 0 || len > 18 || (s[0] == '0' && len > 1)) return -1;
+    if (len <= 16) return digits((const char *)s, len);
     int64_t v = 0;
     for (size_t i = 0; i < len; i++) {
         if (s[i] < '0' || s[i] > '9') return -1;
@@ -600,6 +659,14 @@ static void sort_xto(sh_doc *d)
 const sh_dxto *sh_doc_xto(const sh_doc *d, const sh_dentry *e, int64_t x_ms)
 {
     size_t lo = e->x0, hi = e->x1;
+    if (hi - lo >= 2) { /* evenly spaced keys (the usual case): guess the slot, check it */
+        int64_t a = d->xto[lo].x_ms, b = d->xto[hi - 1].x_ms;
+        if (x_ms >= a && x_ms <= b && b > a) {
+            size_t g = lo + (size_t)((double)(x_ms - a) * (double)(hi - 1 - lo) / (double)(b - a) + 0.5);
+            if (g < hi && d->xto[g].x_ms == x_ms && (g + 1 == hi || d->xto[g + 1].x_ms != x_ms))
+                return &d->xto[g];
+        }
+    }
     while (lo < hi) { /* first item with x > x_ms */
         size_t mid = lo + (hi - lo) / 2;
         if (d->xto[mid].x_ms <= x_ms) lo = mid + 1;
