@@ -274,9 +274,10 @@ static int push_frame(parser *p, int kind, size_t idx)
         return 1;
     }
     frame *f = &p->st[p->depth++];
-    memset(f, 0, sizeof *f);
     f->kind = kind;
+    f->key = K_OTHER;
     f->idx = idx;
+    f->q = 0;
     f->kname = SH_NO_STR;
     f->kx = -1;
     return 1;
@@ -411,8 +412,7 @@ static int value(parser *p, int kind, const char *s, size_t len)
     case F_POINTS: {
         sh_dpoint *pt = PUSH(p, d->pts, d->n_pts, d->cap_pts, "points");
         if (!pt) return 0;
-        memset(pt, 0, sizeof *pt);
-        pt->x_ms = -1;
+        *pt = (sh_dpoint){.x_ms = -1};
         if (kind == SH_OBJECT) return push_frame(p, F_POINT, d->n_pts - 1);
         break;
     }
@@ -566,13 +566,37 @@ static int on_bool(void *ctx, int b)
 {
     parser *p = ctx;
     (void)b;
-    return p->skip ? 1 : value(p, SH_BOOL, "", 0);
+    if (p->skip) return 1;
+    if (p->depth > 0) { /* enableDrilldown, createTickDrillDownLink: nothing to keep */
+        const frame *f = top(p);
+        if ((f->kind == F_POINT || f->kind == F_XTOV) && f->key == K_OTHER) return 1;
+    }
+    return value(p, SH_BOOL, "", 0);
 }
 
+/* The hot members -- a point's x, an interval's start and end, the
+ * booleans beside them -- are handled here without value()'s general path
+ * (same effect: value() does exactly this for them). */
 static int on_number(void *ctx, const char *s, size_t len)
 {
     parser *p = ctx;
-    return p->skip ? 1 : value(p, SH_NUMBER, s, len);
+    if (p->skip) return 1;
+    if (p->depth > 0) {
+        const frame *f = top(p);
+        if (f->kind == F_POINT && f->key != K_Y) {
+            if (f->key == K_X) p->d->pts[f->idx].x_ms = point_x(s, len);
+            return 1;
+        }
+        if (f->kind == F_IV) {
+            if (f->key == K_START || f->key == K_END) {
+                sh_num n = sh_doc_int(s, len);
+                sh_dxto *xt = &p->d->xto[f->idx];
+                *(f->key == K_START ? &xt->start : &xt->end) = n.ok ? n.v : -1;
+            }
+            return 1;
+        }
+    }
+    return value(p, SH_NUMBER, s, len);
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
