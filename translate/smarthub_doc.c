@@ -66,6 +66,11 @@ typedef struct parser {
     long skip;       /* > 0: inside a value we do not read */
     int failed;      /* err is filled */
     int lists;       /* ELECTRIC arrays seen */
+    /* the last epoch-ms text read by cached_digits(): an interval's start is
+     * usually its own key, and its end the next key and start */
+    size_t c_len;
+    uint64_t c_a, c_b; /* its first and last 8 bytes */
+    int64_t c_v;
 } parser;
 
 /* ---- tables and strings ---------------------------------------------------------------- */
@@ -227,6 +232,26 @@ sh_num sh_doc_int(const char *s, size_t len)
         (!real || (r.v >= -SH_DOC_INT_MAX && r.v <= SH_DOC_INT_MAX)))
         r.ok = 1;
     return r;
+}
+
+/* s[0..len) when it is 8..16 digits without a leading zero (an epoch ms):
+ * its value, from the one-entry cache or parsed and cached; else -1 (the
+ * caller then reads it the general way). */
+static int64_t cached_digits(parser *p, const char *s, size_t len)
+{
+    if (len < 8 || len > 16 || s[0] < '1' || s[0] > '9') return -1;
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + len - 8, 8); /* with a, covers every byte */
+    if (len == p->c_len && a == p->c_a && b == p->c_b) return p->c_v;
+    int64_t v = digits(s, len);
+    if (v >= 0) {
+        p->c_len = len;
+        p->c_a = a;
+        p->c_b = b;
+        p->c_v = v;
+    }
+    return v;
 }
 
 /* x of a point: epoch ms in 0..2200, else -1. */
@@ -589,9 +614,13 @@ static int on_number(void *ctx, const char *s, size_t len)
         }
         if (f->kind == F_IV) {
             if (f->key == K_START || f->key == K_END) {
-                sh_num n = sh_doc_int(s, len);
+                int64_t v = cached_digits(p, s, len);
+                if (v < 0) {
+                    sh_num n = sh_doc_int(s, len);
+                    v = n.ok ? n.v : -1;
+                }
                 sh_dxto *xt = &p->d->xto[f->idx];
-                *(f->key == K_START ? &xt->start : &xt->end) = n.ok ? n.v : -1;
+                *(f->key == K_START ? &xt->start : &xt->end) = v;
             }
             return 1;
         }
@@ -629,11 +658,28 @@ static int on_end(void *ctx)
     return 1;
 }
 
+static int on_key_other(parser *p, frame *f, const unsigned char *s, size_t len);
+
 static int on_key(void *ctx, const unsigned char *s, size_t len)
 {
     parser *p = ctx;
     if (p->skip) return 1;
     frame *f = top(p);
+    /* the hot paths first, nothing to fail there */
+    if (f->kind == F_POINT) {
+        f->key = len == 1 && s[0] == 'x' ? K_X : len == 1 && s[0] == 'y' ? K_Y : K_OTHER;
+        return 1;
+    }
+    if (f->kind == F_XTO) {
+        int64_t v = cached_digits(p, (const char *)s, len);
+        f->kx = v >= 0 ? v : key_x(s, len);
+        return 1;
+    }
+    return on_key_other(p, f, s, len);
+}
+
+static int on_key_other(parser *p, frame *f, const unsigned char *s, size_t len)
+{
     switch (f->kind) {
     case F_XTO: f->kx = key_x(s, len); break;
     case F_QOBJ: f->kname = pool_add(p, s, len); break;
