@@ -642,6 +642,30 @@ static int on_start(parser *p, int kind)
 
 static int on_start_map(void *ctx)
 {
+    parser *p = ctx;
+    if (!p->skip && p->depth > 0 && p->depth < SH_DOC_DEPTH) { /* the hot objects, as value() */
+        sh_doc *d = p->d;
+        frame *f = top(p);
+        if (f->kind == F_POINTS) { /* {"x":..,"y":..} */
+            sh_dpoint *pt = PUSH(p, d->pts, d->n_pts, d->cap_pts, "points");
+            if (!pt) return 0;
+            *pt = (sh_dpoint){.x_ms = -1};
+            return push_frame(p, F_POINT, d->n_pts - 1);
+        }
+        if (f->kind == F_XTO && f->kx >= 0) { /* "<x>": {"interval": ..} */
+            sh_dxto *xt = PUSH(p, d->xto, d->n_xto, d->cap_xto, "xToOrderedInterval items");
+            if (!xt) return 0;
+            xt->x_ms = f->kx;
+            xt->ord = d->n_xto - 1;
+            xt->start = xt->end = -1;
+            xt->ordered_name = SH_NO_STR;
+            return push_frame(p, F_XTOV, d->n_xto - 1);
+        }
+        if (f->kind == F_XTOV && f->key == K_INTERVAL) { /* {"start":..,"end":..} */
+            d->xto[f->idx].start = d->xto[f->idx].end = -1;
+            return push_frame(p, F_IV, f->idx);
+        }
+    }
     return on_start(ctx, SH_OBJECT);
 }
 
