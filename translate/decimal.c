@@ -152,6 +152,31 @@ static int evaluate(const dec_shape *sh, int scale, uint64_t *mag, int *inexact)
     return TR_DEC_OK;
 }
 
+/* The common case in one pass: "[-]ddd[.ddd]" with no more fraction digits
+ * than scale and at most 18 digits once scaled -- exact, so no rounding and
+ * no range check are needed.  1 with *out; 0 for anything else (the general
+ * path then decides, with the same result for these inputs). */
+static int fast_plain(const char *s, size_t len, int scale, int64_t *out)
+{
+    static const uint64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                     100000000, 1000000000, 10000000000, 100000000000,
+                                     1000000000000, 10000000000000, 100000000000000,
+                                     1000000000000000, 10000000000000000, 100000000000000000,
+                                     1000000000000000000};
+    size_t i = len > 0 && s[0] == '-';
+    int neg = (int)i, n_int = 0, n_frac = 0;
+    uint64_t v = 0;
+    for (; i < len && is_digit(s[i]); i++, n_int++) v = v * 10 + (uint64_t)(s[i] - '0');
+    if (n_int + scale > 18) return 0;
+    if (i < len && s[i] == '.')
+        for (i++; i < len && is_digit(s[i]) && n_frac < scale; i++, n_frac++)
+            v = v * 10 + (uint64_t)(s[i] - '0');
+    if (i != len || n_int + n_frac == 0) return 0;
+    v *= pow10[scale - n_frac];
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return 1;
+}
+
 int tr_dec_parse(const char *s, size_t len, int scale, unsigned flags,
                  int64_t *out, int *rounded)
 {
@@ -160,6 +185,7 @@ int tr_dec_parse(const char *s, size_t len, int scale, unsigned flags,
     int inexact = 0, rc;
     if (rounded) *rounded = 0;
     if (scale < 0 || scale > TR_DEC_MAX_SCALE) return TR_DEC_ESCALE;
+    if (fast_plain(s, len, scale, out)) return TR_DEC_OK;
     while (len > 0 && is_blank(s[0])) { s++; len--; }
     while (len > 0 && is_blank(s[len - 1])) len--;
     if (len == 0) return TR_DEC_EEMPTY;

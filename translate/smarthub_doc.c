@@ -66,6 +66,11 @@ typedef struct parser {
     long skip;       /* > 0: inside a value we do not read */
     int failed;      /* err is filled */
     int lists;       /* ELECTRIC arrays seen */
+    /* the last epoch-ms text read by cached_digits(): an interval's start is
+     * usually its own key, and its end the next key and start */
+    size_t c_len;
+    uint64_t c_a, c_b; /* its first and last 8 bytes */
+    int64_t c_v;
 } parser;
 
 /* ---- tables and strings ---------------------------------------------------------------- */
@@ -151,14 +156,72 @@ static uint32_t pool_add(parser *p, const unsigned char *s, size_t len)
     return off;
 }
 
+/* Eight ASCII digits at s (little-endian load) -> their value, or -1 when
+ * one of them is not a digit.  SWAR: three multiply-shift steps instead of a
+ * chain of eight dependent multiply-adds (epoch ms have 13 digits, and every
+ * point carries several). */
+static int64_t digits8(const char *s)
+{
+    uint64_t v;
+    memcpy(&v, s, 8);
+    if (((v & UINT64_C(0xF0F0F0F0F0F0F0F0)) |
+         (((v + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) >> 4)) !=
+        UINT64_C(0x3333333333333333))
+        return -1;
+    v -= UINT64_C(0x3030303030303030);
+    v = (v * 10 + (v >> 8)) & UINT64_C(0x00FF00FF00FF00FF);
+    v = (v * 100 + (v >> 16)) & UINT64_C(0x0000FFFF0000FFFF);
+    v = (v * 10000 + (v >> 32)) & UINT64_C(0x00000000FFFFFFFF);
+    return (int64_t)v;
+}
+
+/* Decimal digits s[0..len), 1 <= len <= 16, as a number; -1 when one is not
+ * a digit.  Reads only s[0..len). */
+static int64_t digits(const char *s, size_t len)
+{
+    static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+    if (len < 8) {
+        int64_t v = 0;
+        for (size_t k = 0; k < len; k++) {
+            if (s[k] < '0' || s[k] > '9') return -1;
+            v = v * 10 + (s[k] - '0');
+        }
+        return v;
+    }
+    int64_t hi = digits8(s);
+    if (hi < 0) return -1;
+    if (len == 8) return hi;
+    /* the last len-8 digits: the 8 bytes ending at s+len with the ones
+     * already read replaced by '0' */
+    uint64_t w;
+    size_t dup = 16 - len; /* 0..7 bytes of the window that belong to hi */
+    memcpy(&w, s + len - 8, 8);
+    if (dup) {
+        uint64_t m = (UINT64_C(1) << (8 * dup)) - 1;
+        w = (w & ~m) | (UINT64_C(0x3030303030303030) & m);
+    }
+    char t[8];
+    memcpy(t, &w, 8);
+    int64_t lo = digits8(t);
+    return lo < 0 ? -1 : hi * pow10[len - 8] + lo;
+}
+
 sh_num sh_doc_int(const char *s, size_t len)
 {
     sh_num r = {0, 0};
-    size_t i = len && s[0] == '-', k = i;
-    if (len - i <= 18) { /* the usual case: an epoch ms or a channel number, in one pass */
+    size_t i = len && s[0] == '-';
+    if (len > i && len - i <= 16) { /* the usual case: an epoch ms or a channel number */
+        int64_t v = digits(s + i, len - i);
+        if (v >= 0) {
+            r.v = i ? -v : v;
+            r.ok = 1;
+            return r;
+        }
+    } else if (len > i && len - i <= 18) {
         int64_t v = 0;
+        size_t k = i;
         for (; k < len && s[k] >= '0' && s[k] <= '9'; k++) v = v * 10 + (s[k] - '0');
-        if (k == len && k > i) {
+        if (k == len) {
             r.v = i ? -v : v;
             r.ok = 1;
             return r;
@@ -169,6 +232,26 @@ sh_num sh_doc_int(const char *s, size_t len)
         (!real || (r.v >= -SH_DOC_INT_MAX && r.v <= SH_DOC_INT_MAX)))
         r.ok = 1;
     return r;
+}
+
+/* s[0..len) when it is 8..16 digits without a leading zero (an epoch ms):
+ * its value, from the one-entry cache or parsed and cached; else -1 (the
+ * caller then reads it the general way). */
+static int64_t cached_digits(parser *p, const char *s, size_t len)
+{
+    if (len < 8 || len > 16 || s[0] < '1' || s[0] > '9') return -1;
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + len - 8, 8); /* with a, covers every byte */
+    if (len == p->c_len && a == p->c_a && b == p->c_b) return p->c_v;
+    int64_t v = digits(s, len);
+    if (v >= 0) {
+        p->c_len = len;
+        p->c_a = a;
+        p->c_b = b;
+        p->c_v = v;
+    }
+    return v;
 }
 
 /* x of a point: epoch ms in 0..2200, else -1. */
@@ -183,6 +266,7 @@ static int64_t point_x(const char *s, size_t len)
 static int64_t key_x(const unsigned char *s, size_t len)
 {
     if (len == 0 || len > 18 || (s[0] == '0' && len > 1)) return -1;
+    if (len <= 16) return digits((const char *)s, len);
     int64_t v = 0;
     for (size_t i = 0; i < len; i++) {
         if (s[i] < '0' || s[i] > '9') return -1;
@@ -215,9 +299,10 @@ static int push_frame(parser *p, int kind, size_t idx)
         return 1;
     }
     frame *f = &p->st[p->depth++];
-    memset(f, 0, sizeof *f);
     f->kind = kind;
+    f->key = K_OTHER;
     f->idx = idx;
+    f->q = 0;
     f->kname = SH_NO_STR;
     f->kx = -1;
     return 1;
@@ -352,8 +437,7 @@ static int value(parser *p, int kind, const char *s, size_t len)
     case F_POINTS: {
         sh_dpoint *pt = PUSH(p, d->pts, d->n_pts, d->cap_pts, "points");
         if (!pt) return 0;
-        memset(pt, 0, sizeof *pt);
-        pt->x_ms = -1;
+        *pt = (sh_dpoint){.x_ms = -1};
         if (kind == SH_OBJECT) return push_frame(p, F_POINT, d->n_pts - 1);
         break;
     }
@@ -507,13 +591,41 @@ static int on_bool(void *ctx, int b)
 {
     parser *p = ctx;
     (void)b;
-    return p->skip ? 1 : value(p, SH_BOOL, "", 0);
+    if (p->skip) return 1;
+    if (p->depth > 0) { /* enableDrilldown, createTickDrillDownLink: nothing to keep */
+        const frame *f = top(p);
+        if ((f->kind == F_POINT || f->kind == F_XTOV) && f->key == K_OTHER) return 1;
+    }
+    return value(p, SH_BOOL, "", 0);
 }
 
+/* The hot members -- a point's x, an interval's start and end, the
+ * booleans beside them -- are handled here without value()'s general path
+ * (same effect: value() does exactly this for them). */
 static int on_number(void *ctx, const char *s, size_t len)
 {
     parser *p = ctx;
-    return p->skip ? 1 : value(p, SH_NUMBER, s, len);
+    if (p->skip) return 1;
+    if (p->depth > 0) {
+        const frame *f = top(p);
+        if (f->kind == F_POINT && f->key != K_Y) {
+            if (f->key == K_X) p->d->pts[f->idx].x_ms = point_x(s, len);
+            return 1;
+        }
+        if (f->kind == F_IV) {
+            if (f->key == K_START || f->key == K_END) {
+                int64_t v = cached_digits(p, s, len);
+                if (v < 0) {
+                    sh_num n = sh_doc_int(s, len);
+                    v = n.ok ? n.v : -1;
+                }
+                sh_dxto *xt = &p->d->xto[f->idx];
+                *(f->key == K_START ? &xt->start : &xt->end) = v;
+            }
+            return 1;
+        }
+    }
+    return value(p, SH_NUMBER, s, len);
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
@@ -530,6 +642,30 @@ static int on_start(parser *p, int kind)
 
 static int on_start_map(void *ctx)
 {
+    parser *p = ctx;
+    if (!p->skip && p->depth > 0 && p->depth < SH_DOC_DEPTH) { /* the hot objects, as value() */
+        sh_doc *d = p->d;
+        frame *f = top(p);
+        if (f->kind == F_POINTS) { /* {"x":..,"y":..} */
+            sh_dpoint *pt = PUSH(p, d->pts, d->n_pts, d->cap_pts, "points");
+            if (!pt) return 0;
+            *pt = (sh_dpoint){.x_ms = -1};
+            return push_frame(p, F_POINT, d->n_pts - 1);
+        }
+        if (f->kind == F_XTO && f->kx >= 0) { /* "<x>": {"interval": ..} */
+            sh_dxto *xt = PUSH(p, d->xto, d->n_xto, d->cap_xto, "xToOrderedInterval items");
+            if (!xt) return 0;
+            xt->x_ms = f->kx;
+            xt->ord = d->n_xto - 1;
+            xt->start = xt->end = -1;
+            xt->ordered_name = SH_NO_STR;
+            return push_frame(p, F_XTOV, d->n_xto - 1);
+        }
+        if (f->kind == F_XTOV && f->key == K_INTERVAL) { /* {"start":..,"end":..} */
+            d->xto[f->idx].start = d->xto[f->idx].end = -1;
+            return push_frame(p, F_IV, f->idx);
+        }
+    }
     return on_start(ctx, SH_OBJECT);
 }
 
@@ -546,11 +682,28 @@ static int on_end(void *ctx)
     return 1;
 }
 
+static int on_key_other(parser *p, frame *f, const unsigned char *s, size_t len);
+
 static int on_key(void *ctx, const unsigned char *s, size_t len)
 {
     parser *p = ctx;
     if (p->skip) return 1;
     frame *f = top(p);
+    /* the hot paths first, nothing to fail there */
+    if (f->kind == F_POINT) {
+        f->key = len == 1 && s[0] == 'x' ? K_X : len == 1 && s[0] == 'y' ? K_Y : K_OTHER;
+        return 1;
+    }
+    if (f->kind == F_XTO) {
+        int64_t v = cached_digits(p, (const char *)s, len);
+        f->kx = v >= 0 ? v : key_x(s, len);
+        return 1;
+    }
+    return on_key_other(p, f, s, len);
+}
+
+static int on_key_other(parser *p, frame *f, const unsigned char *s, size_t len)
+{
     switch (f->kind) {
     case F_XTO: f->kx = key_x(s, len); break;
     case F_QOBJ: f->kname = pool_add(p, s, len); break;
@@ -600,6 +753,14 @@ static void sort_xto(sh_doc *d)
 const sh_dxto *sh_doc_xto(const sh_doc *d, const sh_dentry *e, int64_t x_ms)
 {
     size_t lo = e->x0, hi = e->x1;
+    if (hi - lo >= 2) { /* evenly spaced keys (the usual case): guess the slot, check it */
+        int64_t a = d->xto[lo].x_ms, b = d->xto[hi - 1].x_ms;
+        if (x_ms >= a && x_ms <= b && b > a) {
+            size_t g = lo + (size_t)((double)(x_ms - a) * (double)(hi - 1 - lo) / (double)(b - a) + 0.5);
+            if (g < hi && d->xto[g].x_ms == x_ms && (g + 1 == hi || d->xto[g + 1].x_ms != x_ms))
+                return &d->xto[g];
+        }
+    }
     while (lo < hi) { /* first item with x > x_ms */
         size_t mid = lo + (hi - lo) / 2;
         if (d->xto[mid].x_ms <= x_ms) lo = mid + 1;
