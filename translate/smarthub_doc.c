@@ -162,6 +162,14 @@ static uint32_t pool_add(parser *p, const unsigned char *s, size_t len)
  * point carries several). */
 static int64_t digits8(const char *s)
 {
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    int64_t r = 0; /* the SWAR steps below assume s[0] lands in the low byte */
+    for (int k = 0; k < 8; k++) {
+        if (s[k] < '0' || s[k] > '9') return -1;
+        r = r * 10 + (s[k] - '0');
+    }
+    return r;
+#else
     uint64_t v;
     memcpy(&v, s, 8);
     if (((v & UINT64_C(0xF0F0F0F0F0F0F0F0)) |
@@ -173,6 +181,7 @@ static int64_t digits8(const char *s)
     v = (v * 100 + (v >> 16)) & UINT64_C(0x0000FFFF0000FFFF);
     v = (v * 10000 + (v >> 32)) & UINT64_C(0x00000000FFFFFFFF);
     return (int64_t)v;
+#endif
 }
 
 /* Decimal digits s[0..len), 1 <= len <= 16, as a number; -1 when one is not
@@ -193,15 +202,10 @@ static int64_t digits(const char *s, size_t len)
     if (len == 8) return hi;
     /* the last len-8 digits: the 8 bytes ending at s+len with the ones
      * already read replaced by '0' */
-    uint64_t w;
-    size_t dup = 16 - len; /* 0..7 bytes of the window that belong to hi */
-    memcpy(&w, s + len - 8, 8);
-    if (dup) {
-        uint64_t m = (UINT64_C(1) << (8 * dup)) - 1;
-        w = (w & ~m) | (UINT64_C(0x3030303030303030) & m);
-    }
     char t[8];
-    memcpy(t, &w, 8);
+    size_t dup = 16 - len; /* 0..7 bytes of the window that belong to hi */
+    memcpy(t, s + len - 8, 8);
+    memset(t, '0', dup);
     int64_t lo = digits8(t);
     return lo < 0 ? -1 : hi * pow10[len - 8] + lo;
 }
