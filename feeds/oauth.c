@@ -594,6 +594,27 @@ static int verifier_ok(const char *v, const char *challenge)
     return strlen(challenge) == strlen(got) && CRYPTO_memcmp(got, challenge, strlen(got)) == 0;
 }
 
+/* The end of a code or refresh grant: commit what the grant did (a failed
+ * one's too when commit_anyway: the revocation a replay caused must stick),
+ * else roll back; answer with the tokens, the error or a 500; wipe the
+ * plain tokens. */
+static void grant_reply(oauth *a, http_resp *rs, int in_tx, int server, int commit_anyway,
+                        const tok_fail *f, char *access, char *refresh,
+                        const cd_authorization *az)
+{
+    eg_err err;
+    if (in_tx) {
+        int keep = !server && (!f->error || commit_anyway);
+        if (keep && cd_commit(a->s, &err)) server = 1;
+        if (!keep) cd_rollback(a->s);
+    }
+    if (server) token_error(rs, 500, "server_error", "the store failed; try again");
+    else if (f->error) token_error(rs, 400, f->error, f->desc);
+    else token_ok(a, rs, access, refresh, az);
+    OPENSSL_cleanse(access, CD_SECRET_MAX);
+    OPENSSL_cleanse(refresh, CD_SECRET_MAX);
+}
+
 static void grant_code(oauth *a, const http_req *r, http_resp *rs, const char *client_id)
 {
     const char *code = http_req_form(r, "code"), *ru = http_req_form(r, "redirect_uri");
@@ -604,7 +625,7 @@ static void grant_code(oauth *a, const http_req *r, http_resp *rs, const char *c
     char access[CD_SECRET_MAX] = "", refresh[CD_SECRET_MAX] = "";
     eg_err err;
     int64_t now = now_of(a);
-    int in_tx = 0, server = 0;
+    int in_tx = 0, server = 0, commit_anyway = 0;
     if (!code || !ru || !verifier)
         FAIL("invalid_request", "code, redirect_uri and code_verifier are required");
     if (cd_begin(a->s, &err)) {
@@ -618,6 +639,7 @@ static void grant_code(oauth *a, const http_req *r, http_resp *rs, const char *c
     if (t.used || cd_token_use_code(a->s, t.hash, &err)) {
         /* RFC 6749 10.5: a replayed code revokes what was issued from it */
         if (cd_authorization_revoke(a->s, t.authorization_id, now, 1, &err)) server = 1;
+        commit_anyway = 1;
         FAIL("invalid_grant", "authorization code already used; the tokens issued for it are revoked");
     }
     if (t.revoked || now >= t.expires) FAIL("invalid_grant", "authorization code expired");
@@ -629,17 +651,7 @@ static void grant_code(oauth *a, const http_req *r, http_resp *rs, const char *c
         FAIL("invalid_grant", "the authorization was revoked");
     if (issue_pair(a, &az, now, 1, access, refresh, &err)) server = 1;
 done:
-    if (in_tx) {
-        /* a replay's revocation is committed even though the request fails */
-        int keep = !server && (!f.error || strstr(f.desc, "already used"));
-        if (keep && cd_commit(a->s, &err)) server = 1;
-        if (!keep) cd_rollback(a->s);
-    }
-    if (server) token_error(rs, 500, "server_error", "the store failed; try again");
-    else if (f.error) token_error(rs, 400, f.error, f.desc);
-    else token_ok(a, rs, access, refresh, &az);
-    OPENSSL_cleanse(access, sizeof access);
-    OPENSSL_cleanse(refresh, sizeof refresh);
+    grant_reply(a, rs, in_tx, server, commit_anyway, &f, access, refresh, &az);
 }
 
 static void grant_refresh(oauth *a, const http_req *r, http_resp *rs, const char *client_id)
@@ -675,16 +687,7 @@ static void grant_refresh(oauth *a, const http_req *r, http_resp *rs, const char
     if (cd_token_revoke(a->s, t.hash, &err)) FAIL("invalid_grant", "refresh token was already used");
     if (issue_pair(a, &az, now, 1, access, refresh, &err)) server = 1;
 done:
-    if (in_tx) {
-        int keep = !server && (!f.error || commit_anyway);
-        if (keep && cd_commit(a->s, &err)) server = 1;
-        if (!keep) cd_rollback(a->s);
-    }
-    if (server) token_error(rs, 500, "server_error", "the store failed; try again");
-    else if (f.error) token_error(rs, 400, f.error, f.desc);
-    else token_ok(a, rs, access, refresh, &az);
-    OPENSSL_cleanse(access, sizeof access);
-    OPENSSL_cleanse(refresh, sizeof refresh);
+    grant_reply(a, rs, in_tx, server, commit_anyway, &f, access, refresh, &az);
 }
 
 static void grant_client(oauth *a, const http_req *r, http_resp *rs, const char *client_id)
