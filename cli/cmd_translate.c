@@ -41,10 +41,8 @@
  * per feed and printed in input order whatever order the feeds finish in,
  * so the JSON array is the same for any N; what goes to stderr (detection
  * lines, errors) is printed as it happens, one whole line at a time. */
-#define _GNU_SOURCE /* sync_file_range */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -52,8 +50,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "afile.h"
 #include "cli.h"
 #include "decimal.h"
 #include "detect.h"
@@ -149,15 +147,9 @@ typedef struct input {
     int64_t first_start;            /* earliest reading, ESPI_NONE */
 } input;
 
-/* -O: a finished feed under its temporary name, waiting for fsync + rename. */
-typedef struct pending_out {
-    FILE *fp;
-    char path[4096];
-    char tmp[4096 + 8];
-} pending_out;
-
+/* -O: finished feeds under their temporary names, waiting for fsync + rename. */
 typedef struct batch_out {
-    pending_out p[BATCH_COMMIT_EVERY];
+    espi_afile p[BATCH_COMMIT_EVERY];
     int n;
 } batch_out;
 
@@ -328,45 +320,19 @@ static int io_fwrite(void *io, const char *buf, int len)
     return fwrite(buf, 1, (size_t)len, io) == (size_t)len ? len : -1;
 }
 
-/* A temporary file beside path in the next free slot of b (as the writer's
- * own: PATH.XXXXXX, mode of the file it replaces or 0644). */
-static int batch_open(batch_out *b, const char *path, eg_err *err)
-{
-    pending_out *po = &b->p[b->n];
-    int fd, w = snprintf(po->path, sizeof po->path, "%s", path);
-    struct stat st;
-    if (w < 0 || (size_t)w >= sizeof po->path)
-        return eg_errf(err, EG_ECANTCREAT, path, 0, 0, "output path too long");
-    snprintf(po->tmp, sizeof po->tmp, "%s.XXXXXX", path);
-    if ((fd = mkstemp(po->tmp)) < 0)
-        return eg_errf(err, EG_ECANTCREAT, path, 0, 0, "cannot create a temporary file beside the "
-                       "output: %s (check that the directory is writable)", strerror(errno));
-    fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644);
-    if (!(po->fp = fdopen(fd, "wb"))) {
-        int e = errno;
-        close(fd);
-        unlink(po->tmp);
-        return eg_errf(err, EG_ECANTCREAT, path, 0, 0, "cannot open the temporary file: %s",
-                       strerror(e));
-    }
-    setvbuf(po->fp, NULL, _IOFBF, BATCH_FILE_BUF);
-    return 0;
-}
-
-/* The feed in the current slot is complete: flush it, start its writeback,
- * keep it for batch_commit().  On failure the temporary file is removed. */
+/* The feed in the current slot is complete: flush it and start its
+ * writeback, keeping it for batch_commit(); not ok, or a failed flush:
+ * remove it. */
 static int batch_finish(batch_out *b, int ok, eg_err *err)
 {
-    pending_out *po = &b->p[b->n];
-    if (ok && fflush(po->fp) == 0) {
-        (void)sync_file_range(fileno(po->fp), 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint only */
+    espi_afile *f = &b->p[b->n];
+    int rc = ok ? espi_afile_flush(f, err) : 0;
+    if (ok && !rc) {
         b->n++;
         return 0;
     }
-    int e = errno;
-    fclose(po->fp);
-    unlink(po->tmp);
-    return ok ? eg_errf(err, EG_EIO, po->path, 0, 0, "cannot write: %s", strerror(e)) : 0;
+    espi_afile_abort(f);
+    return rc;
 }
 
 /* fsync, close and rename every waiting feed.  0 or the exit status of the
@@ -375,17 +341,9 @@ static int batch_commit(batch_out *b)
 {
     int status = 0;
     for (int i = 0; i < b->n; i++) {
-        pending_out *po = &b->p[i];
         eg_err err;
         eg_err_clear(&err);
-        int bad = fsync(fileno(po->fp)) != 0, e = errno;
-        if (fclose(po->fp) != 0 && !bad) bad = 1, e = errno;
-        if (bad) eg_errf(&err, EG_EIO, po->path, 0, 0, "cannot write: %s", strerror(e));
-        else if (rename(po->tmp, po->path) != 0)
-            eg_errf(&err, EG_ECANTCREAT, po->path, 0, 0, "cannot rename %s into place: %s",
-                    po->tmp, strerror(errno));
-        if (err.code) {
-            unlink(po->tmp);
+        if (espi_afile_commit(&b->p[i], &err)) {
             int st = cli_report(&err);
             if (!status) status = st;
         }
@@ -400,7 +358,8 @@ static int write_all(run *r)
     espi_writer_opts wo = {1};
     int rc;
     if (r->batch) {
-        if ((rc = batch_open(r->batch, r->o.out, &r->err))) return rc;
+        if ((rc = espi_afile_open(&r->batch->p[r->batch->n], r->o.out, BATCH_FILE_BUF, &r->err)))
+            return rc;
         if (!(r->w = espi_writer_open_io(io_fwrite, r->batch->p[r->batch->n].fp, &wo, &r->err))) {
             batch_finish(r->batch, 0, &r->err);
             return r->err.code ? r->err.code : EG_EIO;

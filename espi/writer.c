@@ -27,20 +27,19 @@
  * (ESPI_NONE, "", ESPI_BOOL_NONE, ESPI_DST_RULE_NONE) are skipped.  Entry
  * children are written id, title, published, updated, links, content.
  *
- * Sinks: a path is written to "PATH.XXXXXX" beside it (mkstemp), fsync'd and
- * renamed onto PATH by espi_writer_close(); espi_writer_abort() unlinks it.
- * The result gets the mode of the file it replaces, else 0644.
+ * Sinks: a path is written atomically through afile.h (a temporary beside
+ * it, fsync'd and renamed onto PATH by espi_writer_close(), removed by
+ * espi_writer_abort(); the mode of the file it replaces, else 0644).
  * "-" is stdout.  A callback sink gets the bytes as libxml2 flushes them.
  * File and stdout writes go through a stdio buffer of WRITER_FILE_BUF bytes
  * so the kernel sees large writes. */
 #include "writer.h"
+#include "afile.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <libxml/xmlIO.h>
 #include <libxml/xmlwriter.h>
@@ -65,7 +64,7 @@ struct espi_writer {
     int is_stdout;
     int (*writefn)(void *io, const char *buf, int len);
     void *io;
-    char *path, *tmp;         /* file sink: final and temporary names */
+    espi_afile af;            /* file sink: the temporary beside the output (afile.h) */
     int indent;
     int state;
     int depth;                /* open elements */
@@ -109,7 +108,7 @@ static int sink_io_write(void *ctx, const char *buf, int len)
 
 static const char *writer_name(const espi_writer *w)
 {
-    if (w->path) return w->path;
+    if (w->af.path) return w->af.path;
     return w->is_stdout ? "<stdout>" : "<output>";
 }
 
@@ -472,7 +471,6 @@ fail:
 espi_writer *espi_writer_open_path(const char *path, const espi_writer_opts *o, eg_err *err)
 {
     espi_writer *w = NULL;
-    int fd = -1;
     if (!path || !*path) {
         eg_errf(err, EG_EUSAGE, NULL, 0, 0, "no output path given (use - for stdout)");
         goto fail;
@@ -485,35 +483,8 @@ espi_writer *espi_writer_open_path(const char *path, const espi_writer_opts *o, 
         w->fp = stdout;
         w->is_stdout = 1;
     } else {
-        size_t n = strlen(path);
-        w->path = malloc(n + 1);
-        w->tmp = malloc(n + 8);
-        if (!w->path || !w->tmp) {
-            eg_errf(err, EG_ENOMEM, path, 0, 0, "out of memory creating a writer");
-            goto fail;
-        }
-        memcpy(w->path, path, n + 1);
-        snprintf(w->tmp, n + 8, "%s.XXXXXX", path);
-        if ((fd = mkstemp(w->tmp)) < 0) {
-            int e = errno;
-            free(w->tmp);
-            w->tmp = NULL; /* nothing to unlink */
-            eg_errf(err, EG_ECANTCREAT, path, 0, 0,
-                    "cannot create a temporary file beside the output: %s "
-                    "(check that the directory exists and is writable)", strerror(e));
-            goto fail;
-        }
-        /* mkstemp creates 0600: give the feed the mode of the file it
-         * replaces, or 0644 (reading the umask would touch global state) */
-        struct stat st;
-        fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644);
-        if (!(w->fp = fdopen(fd, "wb"))) {
-            int e = errno;
-            close(fd);
-            eg_errf(err, EG_ECANTCREAT, path, 0, 0, "cannot open the temporary file: %s", strerror(e));
-            goto fail;
-        }
-        setvbuf(w->fp, NULL, _IOFBF, WRITER_FILE_BUF);
+        if (espi_afile_open(&w->af, path, WRITER_FILE_BUF, err)) goto fail;
+        w->fp = w->af.fp;
     }
     if (writer_attach(w, sink_file_write, err)) goto fail;
     return w;
@@ -522,50 +493,31 @@ fail:
     return NULL;
 }
 
-/* Free everything; closes but leaves the temporary file (callers decide).
- * Freeing the xmlTextWriter flushes libxml2's buffer into the sink, so a
- * sink being dropped must already be in discard mode. */
-static void writer_free(espi_writer *w)
-{
-    if (w->xw) xmlFreeTextWriter(w->xw); /* also closes the output buffer */
-    if (w->fp && !w->is_stdout) fclose(w->fp);
-    free(w->path);
-    free(w->tmp);
-    free(w);
-}
-
+/* Drop everything; a file sink's temporary file is removed (a committed
+ * one is closed already, so nothing is left to remove).  The sink is put in
+ * discard mode first: freeing the xmlTextWriter flushes libxml2's buffer
+ * into it. */
 void espi_writer_abort(espi_writer *w)
 {
     if (!w) return;
     w->discard = 1;
     w->n = 0;
-    if (w->xw) { xmlFreeTextWriter(w->xw); w->xw = NULL; w->out = NULL; }
-    if (w->tmp) {
-        if (w->fp) { fclose(w->fp); w->fp = NULL; }
-        unlink(w->tmp);
-    }
-    writer_free(w);
+    if (w->xw) xmlFreeTextWriter(w->xw); /* also closes the output buffer */
+    espi_afile_abort(&w->af);
+    free(w);
 }
 
-/* Flush and fsync the file sink and rename it into place. */
+/* Flush stdout, or fsync the file sink and rename it into place. */
 static int writer_commit_file(espi_writer *w, eg_err *err)
 {
-    if (fflush(w->fp) != 0 || (!w->is_stdout && fsync(fileno(w->fp)) != 0)) {
+    if (!w->is_stdout) {
+        w->fp = NULL;
+        return espi_afile_commit(&w->af, err);
+    }
+    if (fflush(w->fp) != 0) {
         w->io_errno = errno;
         return writer_fail(w, err);
     }
-    if (w->is_stdout) return 0;
-    FILE *fp = w->fp;
-    w->fp = NULL;
-    if (fclose(fp) != 0) {
-        w->io_errno = errno;
-        return writer_fail(w, err);
-    }
-    if (rename(w->tmp, w->path) != 0)
-        return eg_errf(err, EG_ECANTCREAT, w->path, 0, 0, "cannot rename %s into place: %s",
-                       w->tmp, strerror(errno));
-    free(w->tmp);
-    w->tmp = NULL;
     return 0;
 }
 
@@ -593,7 +545,7 @@ int espi_writer_close(espi_writer *w, eg_err *err)
     w->out = NULL;
     if (w->io_errno) { rc = writer_fail(w, err); goto done; }
     if (w->fp && (rc = writer_commit_file(w, err))) goto done;
-    writer_free(w);
+    espi_writer_abort(w); /* frees: the output is in place, nothing left to remove */
     return 0;
 done:
     espi_writer_abort(w);
