@@ -7,6 +7,10 @@
  *                               half is skipped with a message), or -1
  *     pgtest_db(dir, name, url) a fresh database per test, its URL
  *     pgtest_stop(dir)          cluster down, folder removed
+ * and, on top of them, the fixture every suite shares (pgtest_backend):
+ *     pgtest_backend_open(b, suite, pg)   a group: temp folder (+ cluster)
+ *     pgtest_backend_next(b)              a fresh empty store in b->url
+ *     pgtest_backend_close(b)             everything removed
  * Header-only (static inline): each test program is its own executable. */
 #ifndef TESTS_PGTEST_H
 #define TESTS_PGTEST_H
@@ -77,6 +81,56 @@ static inline void pgtest_stop(const char *dir)
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "bash %s/tests/feeds/pgtmp.sh stop %s >/dev/null 2>&1; rm -rf %s",
              pgtest_src(), dir, dir);
+    pgtest_run(cmd);
+}
+
+/* The store one test group runs on: SQLite files in a temporary folder, or
+ * databases of a throw-away PostgreSQL cluster (pg = 1). */
+typedef struct pgtest_backend {
+    int pg;                 /* 1: the PostgreSQL group */
+    int skip;               /* PostgreSQL is not installed: the group's tests skip */
+    int n;                  /* tests so far, for fresh store names */
+    char dir[64];           /* the group's temporary folder */
+    char pgdir[64];         /* the cluster's folder (pg) */
+    char base_url[512];     /* pg: the cluster's first database */
+    char url[600];          /* the current test's store */
+} pgtest_backend;
+
+/* Make the folder /tmp/espigate-SUITE.XXXXXX and, for pg, start the cluster
+ * (skip = 1 when PostgreSQL is not installed).  0 or -1. */
+static inline int pgtest_backend_open(pgtest_backend *b, const char *suite, int pg)
+{
+    memset(b, 0, sizeof *b);
+    b->pg = pg;
+    snprintf(b->dir, sizeof b->dir, "/tmp/espigate-%s.XXXXXX", suite);
+    if (!mkdtemp(b->dir)) return -1;
+    if (!pg) return 0;
+    int rc = pgtest_start(suite, b->pgdir, sizeof b->pgdir, b->base_url, sizeof b->base_url);
+    if (rc == 77) b->skip = 1;
+    return rc == 77 ? 0 : rc;
+}
+
+/* A fresh, empty store for the next test: its URL in b->url (SQLite file
+ * tN.db, or database tN).  0 (also when skipped) or -1. */
+static inline int pgtest_backend_next(pgtest_backend *b)
+{
+    b->n++;
+    if (b->skip) return 0;
+    if (!b->pg) {
+        snprintf(b->url, sizeof b->url, "sqlite:%s/t%d.db", b->dir, b->n);
+        return 0;
+    }
+    char name[16];
+    snprintf(name, sizeof name, "t%d", b->n);
+    return pgtest_db(b->pgdir, name, b->url, sizeof b->url);
+}
+
+/* Stop the cluster and remove the folder. */
+static inline void pgtest_backend_close(pgtest_backend *b)
+{
+    char cmd[200];
+    if (b->pg && b->pgdir[0]) pgtest_stop(b->pgdir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", b->dir);
     pgtest_run(cmd);
 }
 

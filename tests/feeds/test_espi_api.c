@@ -54,9 +54,7 @@
 #define AUTH_2 "aaaaaaaa-0000-4000-8000-000000000002"
 
 typedef struct env {
-    int pg, skip;
-    char dir[64], pgdir[64];
-    char url[600];
+    pgtest_backend b;       /* pgtest.h: the folder, the cluster, the group's store */
     store *s;
     espi_api *api;
 } env;
@@ -451,7 +449,7 @@ static void assert_links_rooted(const char *body, const char *sid)
 
 #define NEED(e)                                                                                \
     do {                                                                                       \
-        if ((e)->skip) skip();                                                                 \
+        if ((e)->b.skip) skip();                                                                 \
     } while (0)
 
 /* ---- tests ----------------------------------------------------------------------- */
@@ -717,7 +715,6 @@ static void test_api_stream_freed_half_way_stops_the_worker(void **state)
 
 /* ---- fixtures ----------------------------------------------------------------------- */
 
-#define run_cmd pgtest_run
 #define src_dir pgtest_src
 
 static int import_for(env *e, const char *customer, const char *path)
@@ -742,20 +739,10 @@ static int group_setup(void **state, int pg)
     eg_err err;
     if (!e) return -1;
     *state = e;
-    e->pg = pg;
-    snprintf(e->dir, sizeof e->dir, "/tmp/espigate-api.XXXXXX");
-    if (!mkdtemp(e->dir)) return -1;
-    if (!pg) {
-        snprintf(e->url, sizeof e->url, "sqlite:%s/api.db", e->dir);
-    } else {
-        int rc = pgtest_start("API", e->pgdir, sizeof e->pgdir, e->url, sizeof e->url);
-        if (rc == 77) {
-            e->skip = 1;
-            return 0;
-        }
-        if (rc) return -1;
-    }
-    if (store_open(e->url, &e->s, &err)) {
+    if (pgtest_backend_open(&e->b, "api", pg)) return -1;
+    if (e->b.skip) return 0;
+    if (pgtest_backend_next(&e->b)) return -1; /* one store for the whole group */
+    if (store_open(e->b.url, &e->s, &err)) {
         fprintf(stderr, "store_open: %s\n", err.msg);
         return -1;
     }
@@ -768,11 +755,11 @@ static int group_setup(void **state, int pg)
     so.days = 60;
     so.seed = 7;
     so.with_cost = 1;
-    snprintf(path, sizeof path, "%s/carol.xml", e->dir);
+    snprintf(path, sizeof path, "%s/carol.xml", e->b.dir);
     espi_writer *w = espi_writer_open_path(path, NULL, &err);
     if (!w || espi_synth_write(w, &so, &err) || espi_writer_close(w, &err)) return -1;
     if (import_for(e, "carol", path)) return -1;
-    espi_api_opts o = {"/DataCustodian", e->url, stub_authorize, stub_app_info,
+    espi_api_opts o = {"/DataCustodian", e->b.url, stub_authorize, stub_app_info,
                        stub_authorizations, stub_bulk, NULL};
     e->api = espi_api_new(e->s, &o, &err);
     if (!e->api) {
@@ -788,13 +775,10 @@ static int pg_setup(void **state) { return group_setup(state, 1); }
 static int group_teardown(void **state)
 {
     env *e = *state;
-    char cmd[700];
     if (!e) return 0;
     espi_api_free(e->api);
     store_close(e->s);
-    if (e->pg) pgtest_stop(e->pgdir);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
-    run_cmd(cmd);
+    pgtest_backend_close(&e->b);
     free(e);
     return 0;
 }
@@ -804,7 +788,7 @@ static void test_api_new_refuses_bad_options(void **state)
     env *e = *state;
     eg_err err;
     NEED(e);
-    espi_api_opts o = {"DataCustodian/", e->url, stub_authorize, NULL, NULL, NULL, NULL};
+    espi_api_opts o = {"DataCustodian/", e->b.url, stub_authorize, NULL, NULL, NULL, NULL};
     assert_null(espi_api_new(e->s, &o, &err));
     assert_int_equal(err.code, EG_EUSAGE);
     o.prefix = "/DataCustodian";

@@ -51,12 +51,7 @@ typedef struct receiver {
 } receiver;
 
 typedef struct env {
-    int pg;
-    int skip;
-    int n;
-    char dir[64];             /* temp folder of the group */
-    char pgdir[64];
-    char url[600];            /* this test's store */
+    pgtest_backend b;         /* pgtest.h: the folder, the cluster, this test's store */
     char cert[160], key[160], wrong_ca[160];
     receiver tls, plain;
 } env;
@@ -84,7 +79,7 @@ static char *slurp(const char *path)
 static int start_receiver(receiver *r, const env *e, const char *name, int plain)
 {
     char port_file[200];
-    snprintf(r->dir, sizeof r->dir, "%s/%s", e->dir, name);
+    snprintf(r->dir, sizeof r->dir, "%s/%s", e->b.dir, name);
     if (mkdir(r->dir, 0700)) return -1;
     snprintf(port_file, sizeof port_file, "%s/port", r->dir);
     char script[300];
@@ -190,7 +185,7 @@ static store *open_ok(const env *e)
     store *s = NULL;
     eg_err err;
     eg_err_clear(&err);
-    int rc = store_open(e->url, &s, &err);
+    int rc = store_open(e->b.url, &s, &err);
     if (rc) fprintf(stderr, "store_open: %s\n", err.msg);
     assert_int_equal(rc, 0);
     return s;
@@ -282,21 +277,12 @@ static int group_setup(void **state, int pg)
     env *e = calloc(1, sizeof *e);
     char cmd[1200];
     if (!e) return -1;
-    e->pg = pg;
-    snprintf(e->dir, sizeof e->dir, "/tmp/espigate-notify.XXXXXX");
-    if (!mkdtemp(e->dir)) return -1;
     *state = e;
-    if (pg) {
-        int rc = pgtest_start("notify", e->pgdir, sizeof e->pgdir, NULL, 0);
-        if (rc == 77) {
-            e->skip = 1;
-            return 0;
-        }
-        if (rc) return -1;
-    }
-    snprintf(e->cert, sizeof e->cert, "%s/cert.pem", e->dir);
-    snprintf(e->key, sizeof e->key, "%s/key.pem", e->dir);
-    snprintf(e->wrong_ca, sizeof e->wrong_ca, "%s/wrong-ca.pem", e->dir);
+    if (pgtest_backend_open(&e->b, "notify", pg)) return -1;
+    if (e->b.skip) return 0;
+    snprintf(e->cert, sizeof e->cert, "%s/cert.pem", e->b.dir);
+    snprintf(e->key, sizeof e->key, "%s/key.pem", e->b.dir);
+    snprintf(e->wrong_ca, sizeof e->wrong_ca, "%s/wrong-ca.pem", e->b.dir);
     snprintf(cmd, sizeof cmd,
              "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
              "-keyout %s -out %s -days 2 -subj /CN=127.0.0.1 "
@@ -304,7 +290,7 @@ static int group_setup(void **state, int pg)
              "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
              "-keyout %s/wrong-key.pem -out %s -days 2 -subj /CN=127.0.0.1 "
              "-addext subjectAltName=IP:127.0.0.1 2>/dev/null",
-             e->key, e->cert, e->dir, e->wrong_ca);
+             e->key, e->cert, e->b.dir, e->wrong_ca);
     if (run_cmd(cmd)) {
         fprintf(stderr, "openssl could not make the test certificate\n");
         return -1;
@@ -320,12 +306,9 @@ static int pg_group_setup(void **state) { return group_setup(state, 1); }
 static int group_teardown(void **state)
 {
     env *e = *state;
-    char cmd[400];
     stop_receiver(&e->tls);
     stop_receiver(&e->plain);
-    if (e->pg) pgtest_stop(e->pgdir);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
-    run_cmd(cmd);
+    pgtest_backend_close(&e->b);
     free(e);
     return 0;
 }
@@ -334,22 +317,16 @@ static int group_teardown(void **state)
 static int test_setup(void **state)
 {
     env *e = *state;
-    e->n++;
-    if (e->skip) return 0;
-    receiver_reset(&e->tls, 200);
-    receiver_reset(&e->plain, 200);
-    if (!e->pg) {
-        snprintf(e->url, sizeof e->url, "sqlite:%s/t%d.db", e->dir, e->n);
-        return 0;
+    if (!e->b.skip) {
+        receiver_reset(&e->tls, 200);
+        receiver_reset(&e->plain, 200);
     }
-    char name[16];
-    snprintf(name, sizeof name, "t%d", e->n);
-    return pgtest_db(e->pgdir, name, e->url, sizeof e->url);
+    return pgtest_backend_next(&e->b);
 }
 
 #define NEED_BACKEND(e)                                                                        \
     do {                                                                                       \
-        if ((e)->skip) skip();                                                                 \
+        if ((e)->b.skip) skip();                                                                 \
     } while (0)
 
 /* ---- tests ------------------------------------------------------------------------------ */
@@ -588,7 +565,7 @@ static void *claimer_main(void *p)
     store *s = NULL;
     eg_err err;
     eg_err_clear(&err);
-    c->rc = store_open(c->e->url, &s, &err);
+    c->rc = store_open(c->e->b.url, &s, &err);
     if (!c->rc) c->rc = notify_run_due(s, c->o, c->now, &c->st, &err);
     if (c->rc) fprintf(stderr, "claimer: %s\n", err.msg);
     store_close(s);
@@ -779,7 +756,7 @@ static void test_notify_worker_sends_at_start_and_when_kicked(void **state)
     opts_for(e, &o);
     uri_of(&e->tls, "https", "/n", uri, sizeof uri);
     enqueue_ok(s, "client-a", uri, res, 1, id1);
-    notify_worker *w = notify_worker_start(e->url, &o, 3600, &err);
+    notify_worker *w = notify_worker_start(e->b.url, &o, 3600, &err);
     assert_non_null(w);
     assert_int_equal(wait_for_requests(&e->tls, 1), 1); /* the first run is at start */
     enqueue_ok(s, "client-b", uri, res, 1, id2);

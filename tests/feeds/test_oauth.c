@@ -38,8 +38,7 @@
 #define T0 1700000000
 
 typedef struct env {
-    int pg, skip, n;
-    char dir[64], pgdir[64], url[600];
+    pgtest_backend b;        /* pgtest.h: the folder, the cluster, this test's store */
     char member_hash[256];   /* a cheap scrypt hash of "pw-alice" (N=1024) */
 } env;
 
@@ -240,27 +239,18 @@ static int bearer_ok(fx *f, const char *access, oauth_grant *g)
 
 /* ---- fixtures ----------------------------------------------------------------- */
 
-#define run_cmd pgtest_run
-
 static int group_setup(void **state, int pg)
 {
     env *e = calloc(1, sizeof *e);
     unsigned char salt[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, h[32];
     if (!e) return -1;
-    e->pg = pg;
     /* members are inserted with a cheap hash (N=1024) so the suite stays fast
      * under sanitizers; cd_member_set (N=2^15) is used once, in its own test */
     if (EVP_PBE_scrypt("pw-alice", 8, salt, 16, 1024, 8, 1, 0, h, 32) != 1) return -1;
     int o = snprintf(e->member_hash, sizeof e->member_hash,
                      "scrypt$1024$8$1$0102030405060708090a0b0c0d0e0f10$");
     for (int i = 0; i < 32; i++) o += snprintf(e->member_hash + o, 3, "%02x", h[i]);
-    snprintf(e->dir, sizeof e->dir, "/tmp/espigate-oauth.XXXXXX");
-    if (!mkdtemp(e->dir)) return -1;
-    if (pg) {
-        int rc = pgtest_start("oauth", e->pgdir, sizeof e->pgdir, NULL, 0);
-        if (rc == 77) e->skip = 1;
-        else if (rc) return -1;
-    }
+    if (pgtest_backend_open(&e->b, "oauth", pg)) return -1;
     *state = e;
     return 0;
 }
@@ -271,10 +261,7 @@ static int pg_group_setup(void **state) { return group_setup(state, 1); }
 static int group_teardown(void **state)
 {
     env *e = *state;
-    char cmd[700];
-    if (e->pg) pgtest_stop(e->pgdir);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
-    run_cmd(cmd);
+    pgtest_backend_close(&e->b);
     free(e);
     return 0;
 }
@@ -282,16 +269,7 @@ static int group_teardown(void **state)
 static int test_setup(void **state)
 {
     env *e = *state;
-    e->n++;
-    if (e->skip) return 0;
-    if (!e->pg) {
-        snprintf(e->url, sizeof e->url, "sqlite:%s/t%d.db", e->dir, e->n);
-    } else {
-        char name[16];
-        snprintf(name, sizeof name, "t%d", e->n);
-        if (pgtest_db(e->pgdir, name, e->url, sizeof e->url)) return -1;
-    }
-    return 0;
+    return pgtest_backend_next(&e->b);
 }
 
 /* The per-test world: store, customer, member, app, oauth with our clock. */
@@ -299,13 +277,13 @@ static fx *world(void **state)
 {
     env *e = *state;
     eg_err err;
-    if (e->skip) skip();
+    if (e->b.skip) skip();
     fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
     f->e = e;
     f->now = T0;
     eg_err_clear(&err);
-    if (store_open(e->url, &f->s, &err)) fprintf(stderr, "store_open: %s\n", err.msg);
+    if (store_open(e->b.url, &f->s, &err)) fprintf(stderr, "store_open: %s\n", err.msg);
     assert_non_null(f->s);
     assert_int_equal(cd_init(f->s, &err), 0);
     assert_int_equal(store_customer_add(f->s, "cust1", "Alice", &err), 0);
@@ -803,11 +781,11 @@ static void test_oauth_tokens_never_stored_in_plain_text(void **state)
     char h[CD_HASH_HEX];
     cd_sha256_hex(access, h);
     assert_true(table_holds(f->s, tables[0], h));
-    if (!f->e->pg) { /* and no byte of the SQLite files holds them either */
+    if (!f->e->b.pg) { /* and no byte of the SQLite files holds them either */
         char path[700];
         const char *sfx[] = {"", "-wal"};
         for (int k = 0; k < 2; k++) {
-            snprintf(path, sizeof path, "%s%s", f->e->url + 7, sfx[k]);
+            snprintf(path, sizeof path, "%s%s", f->e->b.url + 7, sfx[k]);
             FILE *fp = fopen(path, "rb");
             if (!fp) continue;
             size_t cap = 1 << 24, n;

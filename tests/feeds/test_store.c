@@ -41,15 +41,7 @@
 #include "synth.h"
 #include "writer.h"
 
-typedef struct env {
-    int pg;                 /* 1: PostgreSQL group */
-    char dir[64];           /* temp folder of this group */
-    char pgdir[64];         /* cluster folder (pg) */
-    char base_url[512];     /* pg: URL of the maintenance db */
-    char url[600];          /* this test's store */
-    int n;                  /* test counter, for fresh db names */
-    int skip;               /* PostgreSQL unavailable */
-} env;
+typedef pgtest_backend env; /* pgtest.h: the folder, the cluster, this test's store */
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -214,15 +206,7 @@ static long long readings_in(const char *path)
 static int group_setup(void **state, int pg)
 {
     env *e = calloc(1, sizeof *e);
-    if (!e) return -1;
-    e->pg = pg;
-    snprintf(e->dir, sizeof e->dir, "/tmp/espigate-store.XXXXXX");
-    if (!mkdtemp(e->dir)) return -1;
-    if (pg) {
-        int rc = pgtest_start("store", e->pgdir, sizeof e->pgdir, e->base_url, sizeof e->base_url);
-        if (rc == 77) e->skip = 1;
-        else if (rc) return -1;
-    }
+    if (!e || pgtest_backend_open(e, "store", pg)) return -1;
     *state = e;
     return 0;
 }
@@ -232,28 +216,15 @@ static int pg_group_setup(void **state) { return group_setup(state, 1); }
 
 static int group_teardown(void **state)
 {
-    env *e = *state;
-    char cmd[700];
-    if (e->pg) pgtest_stop(e->pgdir);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
-    run_cmd(cmd);
-    free(e);
+    pgtest_backend_close(*state);
+    free(*state);
     return 0;
 }
 
 /* A fresh, empty store per test. */
 static int test_setup(void **state)
 {
-    env *e = *state;
-    e->n++;
-    if (!e->pg) {
-        snprintf(e->url, sizeof e->url, "sqlite:%s/t%d.db", e->dir, e->n);
-        return 0;
-    }
-    if (e->skip) return 0;
-    char name[16];
-    snprintf(name, sizeof name, "t%d", e->n);
-    return pgtest_db(e->pgdir, name, e->url, sizeof e->url);
+    return pgtest_backend_next(*state);
 }
 
 #define NEED_BACKEND(e)                                                                        \
