@@ -6,9 +6,7 @@
 // screenshot with the evidence opened.
 //   node audit_chromium.mjs OUT_DIR REPORT.html
 // Exit 0 when the page passes, 1 otherwise; one line per finding.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openBrowser } from '../browser.mjs';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -17,15 +15,7 @@ if (!outDir || !file) {
   console.error('usage: node audit_chromium.mjs OUT_DIR REPORT.html');
   process.exit(64);
 }
-const profile = mkdtempSync(join(tmpdir(), 'espigate-audit-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1200, height: 900 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--disable-quic'],
-});
+const { browser, close } = await openBrowser({ viewport: { width: 1200, height: 900 } });
 let failed = 0;
 const name = basename(file, '.html');
 const fail = (msg) => { failed++; console.log(`FAIL ${name}: ${msg}`); };
@@ -74,7 +64,6 @@ try {
   console.log(`ok ${name}: "${f.title}", ${f.rows} rules, ${f.verdict}, ${opened} evidence lines`);
   await page.close();
 } finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 process.exit(failed ? 1 : 0);

@@ -5,10 +5,7 @@
 // lang, a heading and labelled inputs, and a screenshot is kept as an artifact.
 //   node consent.mjs AUTHORIZE_URL REDIRECT_URI STATE LOGIN PASSWORD SCREENSHOT.png
 // Exit 0 when every check passes; one "ok"/"not ok" line per check.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { openBrowser } from '../browser.mjs';
 
 const [authUrl, redirectUri, state, login, password, shot] = process.argv.slice(2);
 if (!shot) {
@@ -21,16 +18,8 @@ const check = (name, cond, detail = '') => {
   else { failed++; console.log(`not ok - ${name}${detail ? `\n  ${detail}` : ''}`); }
 };
 const origin = new URL(authUrl).origin;
-const profile = mkdtempSync(join(tmpdir(), 'espigate-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  ignoreHTTPSErrors: true,   // the development CA is not in Chromium's store
-  viewport: { width: 900, height: 900 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--disable-quic'],
-});
+const { browser, close } = await openBrowser({ ignoreHTTPSErrors: true,   // the development CA is not in Chromium's store
+  viewport: { width: 900, height: 900 } });
 try {
   const page = await browser.newPage();
   const foreign = [], errors = [];
@@ -81,8 +70,7 @@ try {
   check('no request left the Data Custodian', foreign.length === 0, foreign.join(' '));
   check('no console errors', errors.length === 0, errors.join(' | '));
 } finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -3,10 +3,7 @@
 // with headers), with no console errors (a CSP violation would be one) and no
 // request leaving the server.  Saves a screenshot.
 //   node member.mjs MEMBER_URL LOGIN PASSWORD SCREENSHOT.png
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { openBrowser } from '../browser.mjs';
 
 const [url, login, password, shot] = process.argv.slice(2);
 let passed = 0, failed = 0;
@@ -15,14 +12,7 @@ const check = (name, cond, detail = '') => {
   else { failed++; console.log(`not ok - ${name}${detail ? `\n  ${detail}` : ''}`); }
 };
 const origin = new URL(url).origin;
-const profile = mkdtempSync(join(tmpdir(), 'espigate-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true, ignoreHTTPSErrors: true, viewport: { width: 1000, height: 900 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--disable-quic'],
-});
+const { browser, close } = await openBrowser({ ignoreHTTPSErrors: true, viewport: { width: 1000, height: 900 } });
 try {
   const page = await browser.newPage();
   const foreign = [], errors = [];
@@ -48,8 +38,7 @@ try {
   check('no console errors (CSP included)', errors.length === 0, errors.join(' | ').slice(0, 500));
   check('no request left the Data Custodian', foreign.length === 0, foreign.join(' '));
 } finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -142,9 +142,11 @@ else
   art="$ESPIGATE_BUILD/audit-artifacts"
   mkdir -p "$art"
   cp "$TMP/report.html" "$art/audit.html"
-  cp "$ESPIGATE_SRC/tests/feeds/audit_chromium.mjs" "$TMP/audit_chromium.mjs"
+  mkdir -p "$TMP/feeds"  # the layout of tests/, so '../browser.mjs' resolves
+  cp "$ESPIGATE_SRC/tests/feeds/audit_chromium.mjs" "$TMP/feeds/audit_chromium.mjs"
+  cp "$ESPIGATE_SRC/tests/browser.mjs" "$TMP/browser.mjs"
   ln -s "$NODE_MODULES" "$TMP/node_modules"
-  run env CHROMIUM="$CHROMIUM" node "$TMP/audit_chromium.mjs" "$art" "$art/audit.html"
+  run env CHROMIUM="$CHROMIUM" node "$TMP/feeds/audit_chromium.mjs" "$art" "$art/audit.html"
   expect_rc "chromium: the html report reads right" 0
   echo "$OUT"
   [ -s "$art/audit.png" ] && ok "chromium: screenshot saved" || not_ok "chromium: screenshot saved"

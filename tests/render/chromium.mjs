@@ -5,9 +5,7 @@
 // full-page screenshot per page.
 //   node chromium.mjs OUT_DIR PAGE.html...
 // Exit 0 when every page passes, 1 otherwise; one line per finding.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openBrowser } from '../browser.mjs';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -16,17 +14,7 @@ if (!outDir || pages.length === 0) {
   console.error('usage: node chromium.mjs OUT_DIR PAGE.html...');
   process.exit(64);
 }
-const profile = mkdtempSync(join(tmpdir(), 'espigate-chromium-'));
-// a fresh profile (--user-data-dir) per run: playwright takes it as the
-// persistent context's directory
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1000, height: 800 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--disable-quic'],
-});
+const { browser, close } = await openBrowser({ viewport: { width: 1000, height: 800 } });
 let failed = 0;
 const fail = (page, msg) => { failed++; console.log(`FAIL ${page}: ${msg}`); };
 
@@ -77,7 +65,6 @@ try {
     await page.close();
   }
 } finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 process.exit(failed ? 1 : 0);
